@@ -1,0 +1,1 @@
+"""RecordsDesk services: intake, review, notify, and the HTTP API."""

@@ -1,0 +1,254 @@
+"""FastAPI application factory. Routes decode, call one core function, and return."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from services.api.auth import staff_for_token
+from services.intake.filing import NewRequest, file_request
+from shared.db.tables import EventRecord, StaffMember
+from shared.db.tables import Request as RequestRow
+from shared.policy import _address
+from shared.request_store import find_request
+from shared.runtime import Resources
+from shared.signing import token_hash
+
+bearer = HTTPBearer(auto_error=False)
+
+
+class WebRequestIn(BaseModel):
+    jurisdiction: str = Field(description="Policy id, e.g. worcester-ma")
+    email: str
+    name: str = Field(default="", max_length=200)
+    subject: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=50_000)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return _address(value.strip())
+
+
+class FiledOut(BaseModel):
+    reference: str
+    status_token: str
+    status_url: str
+
+
+class EventOut(BaseModel):
+    sequence: int
+    event_id: str
+    type: str
+    occurred_at: datetime
+    jurisdiction: str
+    request_ref: str | None
+    correlation_id: str
+    causation_id: str | None
+    actor: dict[str, Any]
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    next_after: int
+
+
+def _event_out(row: EventRecord) -> EventOut:
+    return EventOut(
+        sequence=row.sequence or 0,
+        event_id=str(row.event_id),
+        type=row.type,
+        occurred_at=row.occurred_at,
+        jurisdiction=row.jurisdiction,
+        request_ref=row.request_ref,
+        correlation_id=str(row.correlation_id),
+        causation_id=str(row.causation_id) if row.causation_id else None,
+        actor=row.actor,
+        data=row.data,
+    )
+
+
+def create_api(resources: Resources) -> FastAPI:
+    app = FastAPI(title="RecordsDesk", version="0.1.0")
+    settings = resources.settings
+    registry = CollectorRegistry()
+    filed_counter = Counter(
+        "recordsdesk_requests_filed", "Requests filed over HTTP", ["jurisdiction"], registry=registry
+    )
+
+    async def staff(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> StaffMember:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a staff bearer token is required",
+                                headers={"WWW-Authenticate": "Bearer"})
+        async with resources.new_uow() as uow:
+            member = await staff_for_token(uow, credentials.credentials)
+        if member is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or inactive token",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return member
+
+    Staff = Annotated[StaffMember, Depends(staff)]
+
+    @app.post("/v1/requests", status_code=status.HTTP_201_CREATED, response_model=FiledOut)
+    async def post_request(body: WebRequestIn) -> FiledOut:
+        policy = resources.policies.get(body.jurisdiction)
+        if policy is None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                [{"loc": ["body", "jurisdiction"], "msg": f"unknown jurisdiction; one of {resources.policies.ids}",
+                  "type": "value_error"}],
+            )
+        async with resources.new_uow() as uow:
+            filed = await file_request(
+                uow,
+                policy,
+                NewRequest(
+                    channel="web",
+                    requester_email=body.email,
+                    requester_name=body.name,
+                    subject=body.subject,
+                    body=body.description,
+                    received_at=resources.clock.now(),
+                ),
+                settings.secret_key,
+            )
+            await uow.commit()
+        filed_counter.labels(policy.id).inc()
+        return FiledOut(
+            reference=filed.ref,
+            status_token=filed.status_token,
+            status_url=f"{settings.public_base_url.rstrip('/')}/v1/status/{filed.status_token}",
+        )
+
+    @app.get("/v1/status/{token}")
+    async def get_status(token: str) -> dict[str, Any]:
+        async with resources.new_uow() as uow:
+            row = (
+                await uow.session.exec(
+                    select(RequestRow).where(RequestRow.status_token_hash == token_hash(token))
+                )
+            ).first()
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no request for this status link")
+        return {
+            "reference": row.ref,
+            "state": row.state,
+            "subject": row.subject,
+            "received_at": row.received_at,
+            "acknowledgment_due_on": row.ack_due_on,
+            "response_due_on": row.response_due_on,
+        }
+
+    @app.get("/v1/requests")
+    async def list_requests(
+        member: Staff,
+        jurisdiction: str | None = None,
+        state: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[dict[str, Any]]:
+        query = select(RequestRow).order_by(col(RequestRow.received_at).desc()).limit(limit)
+        if jurisdiction:
+            query = query.where(RequestRow.jurisdiction == jurisdiction)
+        if state:
+            query = query.where(RequestRow.state == state)
+        async with resources.new_uow() as uow:
+            rows = (await uow.session.exec(query)).all()
+        return [
+            {
+                "reference": r.ref,
+                "jurisdiction": r.jurisdiction,
+                "state": r.state,
+                "subject": r.subject,
+                "requester_email": r.requester_email,
+                "received_at": r.received_at,
+                "acknowledgment_due_on": r.ack_due_on,
+                "response_due_on": r.response_due_on,
+            }
+            for r in rows
+        ]
+
+    @app.get("/v1/requests/{ref}")
+    async def get_request(ref: str, member: Staff) -> dict[str, Any]:
+        async with resources.new_uow() as uow:
+            row = await find_request(uow, ref)
+            if row is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no request {ref}")
+            timeline = (
+                await uow.session.exec(
+                    select(EventRecord)
+                    .where(EventRecord.request_ref == ref)
+                    .order_by(col(EventRecord.sequence))
+                )
+            ).all()
+        return {
+            **row.model_dump(exclude={"status_token_hash", "id"}),
+            "deadlines": {
+                name: {**derivation, "explained": _explain(derivation)}
+                for name, derivation in row.deadlines.items()
+            },
+            "timeline": [_event_out(e).model_dump() for e in timeline],
+        }
+
+    @app.get("/v1/events", response_model=EventPage)
+    async def events(
+        member: Staff,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        type: str | None = None,
+        jurisdiction: str | None = None,
+        request: str | None = None,
+    ) -> EventPage:
+        query = (
+            select(EventRecord)
+            .where(col(EventRecord.sequence) > after)
+            .order_by(col(EventRecord.sequence))
+            .limit(limit)
+        )
+        if type:
+            query = query.where(EventRecord.type == type)
+        if jurisdiction:
+            query = query.where(EventRecord.jurisdiction == jurisdiction)
+        if request:
+            query = query.where(EventRecord.request_ref == request)
+        async with resources.new_uow() as uow:
+            rows = (await uow.session.exec(query)).all()
+        out = [_event_out(r) for r in rows]
+        return EventPage(events=out, next_after=out[-1].sequence if out else after)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(response: Response) -> dict[str, str]:
+        checks = {"database": "ok", "broker": "ok"}
+        try:
+            async with resources.new_uow() as uow:
+                await uow.session.execute(text("SELECT 1"))
+        except Exception as exc:
+            checks["database"] = f"unreachable: {exc.__class__.__name__}"
+        if not await resources.broker.ping(timeout=2.0):
+            checks["broker"] = "unreachable"
+        if any(v != "ok" for v in checks.values()):
+            response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return checks
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _explain(derivation: dict[str, Any]) -> str:
+    from shared.calendar import DeadlineDerivation
+
+    return DeadlineDerivation.model_validate(derivation).explain()

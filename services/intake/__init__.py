@@ -1,0 +1,1 @@
+"""Intake: mail and web in, RequestFiled out. Kept import-light for the mail pipe."""

@@ -1,0 +1,1 @@
+"""Notify: renders and sends every email a requester or staff member gets, once."""

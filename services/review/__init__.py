@@ -1,0 +1,1 @@
+"""Review: triage, deadlines, staff decisions and escalation timers."""

@@ -1,0 +1,1 @@
+"""The contract every RecordsDesk service imports. Importing it does no I/O."""

@@ -1,0 +1,18 @@
+"""The `recordsdesk` command line.
+
+`recordsdesk mail` (the MTA pipe) is dispatched before anything heavy is imported, so the
+mail server's per-message process starts fast.
+"""
+
+import sys
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if argv[:1] == ["mail"] and (len(argv) == 1 or argv[1].startswith("-")):
+        from services.intake.mail_drop import main as mail_main
+
+        sys.exit(mail_main(argv[1:]))
+    from shared.commands import app
+
+    app()
