@@ -33,6 +33,7 @@ class Resources:
     broker: RabbitBroker
     topology: Topology
     workers: list[Worker] = field(default_factory=list)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)
@@ -73,6 +74,7 @@ async def serve(resources: Resources, stop: asyncio.Event) -> None:
         *resources.workers,
     ]
     tasks = [asyncio.create_task(worker(stop)) for worker in workers]
+    resources.started.set()
     log.info("recordsdesk running", namespace=settings.namespace or "(none)")
     try:
         done, _ = await asyncio.wait(
