@@ -5,6 +5,7 @@ the configured attempts, then rejected into the service's dead-letter queue. A m
 is not an envelope at all goes straight to the dead-letter queue.
 """
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ class ServiceInbox:
         self._topology = topology
         self._handle = handle
         self._max_attempts = max_attempts
+        self.outcomes: Counter[str] = Counter()  # handled / retried / parked, for tests and metrics
 
     async def deliver(self, message: RabbitMessage) -> None:
         raw = message.raw_message
@@ -48,6 +50,7 @@ class ServiceInbox:
         except (ValidationError, ValueError) as exc:
             log.error("undecodable message parked", service=self.service, error=str(exc))
             await message.reject(requeue=False)
+            self.outcomes["parked"] += 1
             return
         attempt = _attempt(raw.headers.get(ATTEMPT_HEADER))
         with structlog.contextvars.bound_contextvars(
@@ -64,11 +67,13 @@ class ServiceInbox:
                 await self._fail(message, attempt, exc)
                 return
             await message.ack()
+            self.outcomes["handled"] += 1
 
     async def _fail(self, message: RabbitMessage, attempt: int, exc: Exception) -> None:
         if attempt >= self._max_attempts:
             log.error("handler failed; parked in dead-letter queue", error=repr(exc))
             await message.reject(requeue=False)
+            self.outcomes["parked"] += 1
             return
         log.warning("handler failed; will retry", error=repr(exc))
         raw = message.raw_message
@@ -87,6 +92,7 @@ class ServiceInbox:
             headers={**raw.headers, ATTEMPT_HEADER: attempt + 1},
         )
         await message.ack()
+        self.outcomes["retried"] += 1
 
 
 def _attempt(value: object) -> int:

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock, SystemClock
 from shared.db.engine import make_engine, make_sessions
+from shared.delivery import ServiceInbox
 from shared.logging import get_logger
 from shared.outbox import OutboxRelay
 from shared.policy import PolicyBook
@@ -34,6 +35,7 @@ class Resources:
     topology: Topology
     workers: list[Worker] = field(default_factory=list)
     started: asyncio.Event = field(default_factory=asyncio.Event)
+    inboxes: dict[str, ServiceInbox] = field(default_factory=dict)
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)

@@ -25,7 +25,7 @@ def attach_notify(resources: Resources) -> Notifier:
         resources.clock,
     )
     notifier.check_templates(TEMPLATES)  # a broken template stops start-up, not a send
-    subscribe(
+    resources.inboxes["notify"] = subscribe(
         resources.broker,
         resources.topology,
         "notify",

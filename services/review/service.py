@@ -7,7 +7,7 @@ from shared.runtime import Resources
 
 def attach_review(resources: Resources) -> None:
     handlers = review_handlers(resources.policies, resources.new_uow)
-    subscribe(
+    resources.inboxes["review"] = subscribe(
         resources.broker,
         resources.topology,
         "review",
