@@ -4,6 +4,7 @@ Every header comes from here: subject tag, stable Message-ID, threading, signed 
 Auto-Submitted. Nothing a requester typed can add a header (CR/LF are flattened).
 """
 
+import email.policy
 import hashlib
 import re
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from shared.policy import Policy
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 MAX_REFERENCES = 10
+# RFC 5322 allows 998; folding at 78 splits our Message-IDs and tagged subjects right after
+# the colon, which some clients show with a leading space.
+OUTGOING = email.policy.SMTP.clone(max_line_length=200)
 _LINE_BREAKS = re.compile(r"[\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f]+")
 
 
@@ -88,7 +92,7 @@ def compose(
     text: str,
     html: str,
 ) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=OUTGOING)
     message["From"] = Address(one_line(policy.sender_name), addr_spec=policy.sender_address)
     message["To"] = Address(one_line(outgoing.recipient_name), addr_spec=outgoing.recipient)
     message["Reply-To"] = reply_to

@@ -32,9 +32,15 @@ class SmtpMailer:
         self._timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
+        # Flattened here, with the message's own policy: aiosmtplib would refold at 78.
+        raw = message.as_bytes()
+        sender = message["From"].addresses[0].addr_spec
+        recipients = [a.addr_spec for a in message["To"].addresses]
         try:
             await aiosmtplib.send(
-                message,
+                raw,
+                sender=sender,
+                recipients=recipients,
                 hostname=self._host,
                 port=self._port,
                 start_tls=self._starttls,
