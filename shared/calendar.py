@@ -126,7 +126,8 @@ class DeadlineDerivation(BaseModel):
         ]
         if self.holidays_skipped:
             parts.append(
-                "skipping " + ", ".join(f"{s.reason} ({s.day:%m-%d})" for s in self.holidays_skipped)
+                "skipping "
+                + ", ".join(f"{s.reason} ({s.day:%m-%d})" for s in self.holidays_skipped)
             )
         for pause in self.pauses:
             parts.append(f"paused {pause.business_days} business days ({pause.reason})")

@@ -47,8 +47,8 @@ def run(
     """Run one service, or all of them in one process."""
     if service != "all" and service not in SERVICES:
         raise typer.BadParameter(f"one of {', '.join((*SERVICES, 'all'))}")
-    from shared.policy import PolicyError
     from services.runner import run_services
+    from shared.policy import PolicyError
 
     settings = _settings()
     try:
@@ -80,10 +80,12 @@ def staff_add(
     settings = _settings()
 
     async def go() -> str:
-        async with open_database(settings) as (_engine, sessions):
-            async with UnitOfWork(sessions, SystemClock()) as uow:
-                token = await add_staff(uow, email, role)
-                await uow.commit()
+        async with (
+            open_database(settings) as (_engine, sessions),
+            UnitOfWork(sessions, SystemClock()) as uow,
+        ):
+            token = await add_staff(uow, email, role)
+            await uow.commit()
         return token
 
     try:
@@ -111,11 +113,13 @@ def policy_check(files: list[Path]) -> None:
 
 @timers_app.command("fire")
 def timers_fire(
-    now: Annotated[str | None, typer.Option(help="ISO 8601 instant; default: the current time")] = None,
+    now: Annotated[
+        str | None, typer.Option(help="ISO 8601 instant; default: the current time")
+    ] = None,
 ) -> None:
     """Fire every timer due at that instant."""
-    from shared.clock import FixedClock, SystemClock
     from services.runner import fire_timers
+    from shared.clock import FixedClock, SystemClock
 
     settings = _settings()
     clock = FixedClock(datetime.fromisoformat(now)) if now else SystemClock()

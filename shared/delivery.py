@@ -112,7 +112,7 @@ def subscribe(
     """Attach `handle` to the service's queue. Acks are manual: only after the handler's commit."""
     inbox = ServiceInbox(service, broker, topology, handle, max_attempts)
 
-    @broker.subscriber(  # type: ignore[misc]
+    @broker.subscriber(
         topology.queue(service, declare=False),
         ack_policy=AckPolicy.MANUAL,
         title=f"{service} events",

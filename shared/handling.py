@@ -20,7 +20,9 @@ class EventHandlers:
         self._new_uow = new_uow
         self._table: dict[type[Event], Handler] = {}
 
-    def register(self, event_type: type[E], handler: Callable[[UnitOfWork, Envelope, E], Awaitable[None]]) -> None:
+    def register(
+        self, event_type: type[E], handler: Callable[[UnitOfWork, Envelope, E], Awaitable[None]]
+    ) -> None:
         self._table[event_type] = handler
 
     @property

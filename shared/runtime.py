@@ -3,8 +3,9 @@
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -21,7 +22,7 @@ from shared.topology import Topology, declare, make_broker
 from shared.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
-Worker = Callable[[asyncio.Event], Awaitable[None]]
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -42,7 +43,9 @@ class Resources:
 
 
 @contextlib.asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
+async def open_database(
+    settings: Settings,
+) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
     engine = make_engine(settings.database_url)
     try:
         yield engine, make_sessions(engine)
@@ -50,7 +53,9 @@ async def open_database(settings: Settings) -> AsyncIterator[tuple[AsyncEngine, 
         await engine.dispose()
 
 
-def load_resources(settings: Settings, engine: AsyncEngine, clock: Clock | None = None) -> Resources:
+def load_resources(
+    settings: Settings, engine: AsyncEngine, clock: Clock | None = None
+) -> Resources:
     """Validate the policies (a bad one stops start-up here) and build the unstarted broker."""
     return Resources(
         settings=settings,

@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     prefetch: int = Field(default=16, ge=1, description="Unacked messages per consumer.")
     max_delivery_attempts: int = Field(default=5, ge=1)
-    retry_delay_ms: int = Field(default=2000, ge=10, description="Delay before a failed message is retried.")
+    retry_delay_ms: int = Field(
+        default=2000, ge=10, description="Delay before a failed message is retried."
+    )
     relay_poll_seconds: float = 2.0
     timer_poll_seconds: float = 5.0
     mail_poll_seconds: float = 2.0

@@ -8,7 +8,14 @@ queue that dead-letters back) and after the last attempt is parked in its dead-l
 from dataclasses import dataclass
 
 import aio_pika
-from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
 
 from shared.settings import Settings
 
@@ -79,7 +86,9 @@ class Topology:
         return f"{self.namespace}recordsdesk.{service}"
 
     def retry_queue_name(self, service: str) -> str:
-        return f"{self.queue_name(service)}.retry"
+        # The delay is in the name: a new delay gets a new queue (queue arguments cannot
+        # change in place) and the old one still drains back into the service's queue.
+        return f"{self.queue_name(service)}.retry-{self.retry_delay_ms}ms"
 
     def dead_queue_name(self, service: str) -> str:
         return f"{self.queue_name(service)}.dead"
@@ -90,7 +99,9 @@ class Topology:
 
     @property
     def dead_letter_exchange(self) -> RabbitExchange:
-        return RabbitExchange(self.dead_letter_exchange_name, type=ExchangeType.DIRECT, durable=True)
+        return RabbitExchange(
+            self.dead_letter_exchange_name, type=ExchangeType.DIRECT, durable=True
+        )
 
     def queue(self, service: str, declare: bool = True) -> RabbitQueue:
         return RabbitQueue(
@@ -140,7 +151,9 @@ def make_broker(settings: Settings) -> RabbitBroker:
     )
 
 
-async def declare(broker: RabbitBroker, topology: Topology, services: tuple[str, ...] = SERVICES) -> None:
+async def declare(
+    broker: RabbitBroker, topology: Topology, services: tuple[str, ...] = SERVICES
+) -> None:
     """Declare the exchanges and every service's queues and bindings (idempotent)."""
     events = await broker.declare_exchange(topology.exchange)
     dead = await broker.declare_exchange(topology.dead_letter_exchange)

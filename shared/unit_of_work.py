@@ -10,12 +10,13 @@ from uuid import UUID, uuid4
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock
 from shared.db.tables import EventRecord, InboxEntry, OutboxMessage
-from shared.topology import is_consumed
 from shared.events import SYSTEM, Actor, Envelope, Event, PendingEvent
+from shared.topology import is_consumed
 
 # Sequence numbers are handed out under this transaction-scoped lock, taken just before
 # commit, so they become visible in order and a reader paging on `after=SEQ` never skips.
@@ -91,7 +92,7 @@ class UnitOfWork:
             insert(InboxEntry)
             .values(consumer=consumer, event_id=event_id, handled_at=self.clock.now())
             .on_conflict_do_nothing()
-            .returning(InboxEntry.event_id)  # type: ignore[arg-type]
+            .returning(col(InboxEntry.event_id))
         )
         return result.first() is not None
 
@@ -140,6 +141,6 @@ class UnitOfWork:
                 actor=draft.actor.model_dump(mode="json"),
                 data=draft.data,
             )
-            .returning(EventRecord.sequence)  # type: ignore[arg-type]
+            .returning(col(EventRecord.sequence))
         )
         return draft.model_copy(update={"sequence": result.scalar_one()})

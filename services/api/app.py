@@ -79,20 +79,29 @@ def create_api(resources: Resources) -> FastAPI:
     settings = resources.settings
     registry = CollectorRegistry()
     filed_counter = Counter(
-        "recordsdesk_requests_filed", "Requests filed over HTTP", ["jurisdiction"], registry=registry
+        "recordsdesk_requests_filed",
+        "Requests filed over HTTP",
+        ["jurisdiction"],
+        registry=registry,
     )
 
     async def staff(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> StaffMember:
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a staff bearer token is required",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "a staff bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         async with resources.new_uow() as uow:
             member = await staff_for_token(uow, credentials.credentials)
         if member is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or inactive token",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "unknown or inactive token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return member
 
     Staff = Annotated[StaffMember, Depends(staff)]
@@ -103,8 +112,13 @@ def create_api(resources: Resources) -> FastAPI:
         if policy is None:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
-                [{"loc": ["body", "jurisdiction"], "msg": f"unknown jurisdiction; one of {resources.policies.ids}",
-                  "type": "value_error"}],
+                [
+                    {
+                        "loc": ["body", "jurisdiction"],
+                        "msg": f"unknown jurisdiction; one of {resources.policies.ids}",
+                        "type": "value_error",
+                    }
+                ],
             )
         async with resources.new_uow() as uow:
             filed = await file_request(

@@ -33,6 +33,7 @@ async def add_staff(uow: UnitOfWork, email: str, role: str) -> str:
 
 async def staff_for_token(uow: UnitOfWork, token: str) -> StaffMember | None:
     query = select(StaffMember).where(
-        StaffMember.token_hash == token_hash(token), StaffMember.active == True  # noqa: E712
+        StaffMember.token_hash == token_hash(token),
+        StaffMember.active == True,  # noqa: E712
     )
     return (await uow.session.exec(query)).first()

@@ -8,6 +8,7 @@ puts it back in line.
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import text
 
@@ -15,9 +16,9 @@ from services.intake.filing import NewRequest, file_request
 from services.intake.mail_drop import INBOUND_CHANNEL
 from services.intake.parsing import ParsedMail, UnparseableMail, parse_mail
 from shared.logging import get_logger
-from shared.wakeup import listen, wait_any
 from shared.policy import PolicyBook
 from shared.unit_of_work import UnitOfWork
+from shared.wakeup import listen, wait_any
 
 log = get_logger(__name__)
 
@@ -77,7 +78,9 @@ class MailRoom:
             if row is None:
                 return None
             try:
-                outcome = await self._route(uow, row.id, row.raw, row.envelope_recipient, row.received_at)
+                outcome = await self._route(
+                    uow, row.id, row.raw, row.envelope_recipient, row.received_at
+                )
             except Exception as exc:  # a bug must not lose the message or wedge the queue
                 log.exception("inbound mail failed; quarantined", inbound_mail_id=row.id)
                 await uow.session.rollback()
@@ -94,32 +97,52 @@ class MailRoom:
                 },
             )
             await uow.commit()
-        log.info("inbound mail handled", inbound_mail_id=row.id, status=outcome.status,
-                 reason=outcome.reason, request_ref=outcome.ref)
+        log.info(
+            "inbound mail handled",
+            inbound_mail_id=row.id,
+            status=outcome.status,
+            reason=outcome.reason,
+            request_ref=outcome.ref,
+        )
         return outcome
 
     async def _quarantine_after_crash(self, mail_id: int, reason: str) -> Outcome:
         async with self._new_uow() as uow:
             await uow.session.execute(
                 _FINISH,
-                {"status": "quarantined", "outcome": reason[:2000], "message_id": None,
-                 "ref": None, "now": uow.clock.now(), "id": mail_id},
+                {
+                    "status": "quarantined",
+                    "outcome": reason[:2000],
+                    "message_id": None,
+                    "ref": None,
+                    "now": uow.clock.now(),
+                    "id": mail_id,
+                },
             )
             await uow.commit()
         return Outcome("quarantined", reason)
 
-    async def _route(self, uow: UnitOfWork, mail_id: int, raw: bytes, envelope_recipient: str,
-                     received_at) -> Outcome:  # type: ignore[no-untyped-def]
+    async def _route(
+        self,
+        uow: UnitOfWork,
+        mail_id: int,
+        raw: bytes,
+        envelope_recipient: str,
+        received_at: datetime,
+    ) -> Outcome:
         try:
             mail = parse_mail(raw)
         except UnparseableMail as exc:
             return Outcome("quarantined", f"unparseable: {exc}")
-        seen = (await uow.session.execute(_SEEN, {"message_id": mail.message_id, "id": mail_id})).first()
+        seen = (
+            await uow.session.execute(_SEEN, {"message_id": mail.message_id, "id": mail_id})
+        ).first()
         if seen is not None:
             if seen.same_bytes:
                 return Outcome("duplicate", "same message delivered again", mail.message_id)
-            return Outcome("quarantined", "Message-ID seen before with different content",
-                           mail.message_id)
+            return Outcome(
+                "quarantined", "Message-ID seen before with different content", mail.message_id
+            )
         candidates = [envelope_recipient] if envelope_recipient else []
         candidates += mail.recipients
         policy = next((p for a in candidates if (p := self._policies.for_address(a))), None)

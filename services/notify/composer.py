@@ -76,7 +76,9 @@ def thread_headers(thread: list[str]) -> tuple[str | None, str | None]:
     """(In-Reply-To, References): the requester's first message, then the latest, capped."""
     if not thread:
         return None, None
-    kept = thread if len(thread) <= MAX_REFERENCES else [thread[0], *thread[-(MAX_REFERENCES - 1):]]
+    kept = (
+        thread if len(thread) <= MAX_REFERENCES else [thread[0], *thread[-(MAX_REFERENCES - 1) :]]
+    )
     return thread[-1], " ".join(kept)
 
 

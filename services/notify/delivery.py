@@ -65,7 +65,9 @@ class Notifier:
         if request is None:
             raise LookupError(f"request {envelope.request_ref} not found")
         policy = self._policies[request.jurisdiction]
-        for outgoing in plan(envelope, payload, request, policy, self._base_context(request, policy)):
+        for outgoing in plan(
+            envelope, payload, request, policy, self._base_context(request, policy)
+        ):
             await self._deliver_once(envelope, request, policy, outgoing)
 
     def _base_context(self, request: Request, policy: Policy) -> dict[str, Any]:
@@ -80,15 +82,21 @@ class Notifier:
     async def _deliver_once(
         self, envelope: Envelope, request: Request, policy: Policy, outgoing: Outgoing
     ) -> None:
-        message_id = message_id_for(envelope.event_id, outgoing.template, outgoing.recipient, policy.mail_domain)
+        message_id = message_id_for(
+            envelope.event_id, outgoing.template, outgoing.recipient, policy.mail_domain
+        )
         claim = await self._claim(envelope, request, outgoing, message_id)
         if claim is None:
             return
         notification_id, blocked_reason = claim
         if blocked_reason:
-            await self._finish(envelope, request, outgoing, notification_id, message_id, failure=blocked_reason)
+            await self._finish(
+                envelope, request, outgoing, notification_id, message_id, failure=blocked_reason
+            )
             return
-        text_part, html_part = self._templates[policy.id].render(outgoing.template, outgoing.context)
+        text_part, html_part = self._templates[policy.id].render(
+            outgoing.template, outgoing.context
+        )
         message = compose(
             policy,
             outgoing,
@@ -103,8 +111,15 @@ class Notifier:
         try:
             await self._mailer.send(message)
         except PermanentDeliveryError as exc:
-            await self._finish(envelope, request, outgoing, notification_id, message_id,
-                               failure=str(exc), permanent=True)
+            await self._finish(
+                envelope,
+                request,
+                outgoing,
+                notification_id,
+                message_id,
+                failure=str(exc),
+                permanent=True,
+            )
             return
         except TransientDeliveryError as exc:
             await self._release(notification_id, str(exc))
@@ -194,16 +209,27 @@ class Notifier:
                 )
             else:
                 await uow.session.execute(
-                    text("UPDATE notifications SET status = 'failed', last_error = :err WHERE id = :id"),
+                    text(
+                        "UPDATE notifications SET status = 'failed', last_error = :err WHERE id = :id"
+                    ),
                     {"err": failure[:2000], "id": notification_id},
                 )
                 if permanent:
                     await uow.session.execute(
                         insert(AddressStatus)
-                        .values(address=outgoing.recipient, undeliverable=True, reason=failure[:500], updated_at=now)
+                        .values(
+                            address=outgoing.recipient,
+                            undeliverable=True,
+                            reason=failure[:500],
+                            updated_at=now,
+                        )
                         .on_conflict_do_update(
                             index_elements=["address"],
-                            set_={"undeliverable": True, "reason": failure[:500], "updated_at": now},
+                            set_={
+                                "undeliverable": True,
+                                "reason": failure[:500],
+                                "updated_at": now,
+                            },
                         )
                     )
                 event = NotificationFailed(
@@ -214,7 +240,13 @@ class Notifier:
                     permanent=True,
                     about_event_id=envelope.event_id,
                 )
-            uow.record(event, jurisdiction=request.jurisdiction, request_ref=request.ref, cause=envelope)
+            uow.record(
+                event, jurisdiction=request.jurisdiction, request_ref=request.ref, cause=envelope
+            )
             await uow.commit()
-        log.info("notification recorded", template=outgoing.template, recipient=outgoing.recipient,
-                 outcome="sent" if failure is None else "failed")
+        log.info(
+            "notification recorded",
+            template=outgoing.template,
+            recipient=outgoing.recipient,
+            outcome="sent" if failure is None else "failed",
+        )

@@ -17,7 +17,9 @@ class Review:
     def __init__(self, policies: PolicyBook) -> None:
         self.policies = policies
 
-    async def on_request_filed(self, uow: UnitOfWork, envelope: Envelope, event: RequestFiled) -> None:
+    async def on_request_filed(
+        self, uow: UnitOfWork, envelope: Envelope, event: RequestFiled
+    ) -> None:
         request = await find_request(uow, envelope.request_ref or "", for_update=True)
         if request is None:
             raise LookupError(f"request {envelope.request_ref} not found")

@@ -44,8 +44,10 @@ async def app_env(settings, clean, smtp_sink) -> AsyncIterator[dict]:  # type: i
         "RECORDSDESK_SECRET_KEY": "e2e-secret",
         "RECORDSDESK_RELAY_POLL_SECONDS": "0.5",
         "RECORDSDESK_MAIL_POLL_SECONDS": "0.5",
+        "RECORDSDESK_RETRY_DELAY_MS": str(settings.retry_delay_ms),
+        "RECORDSDESK_MAX_DELIVERY_ATTEMPTS": str(settings.max_delivery_attempts),
     }
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
         [RECORDSDESK, "run", "all"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     base = f"http://127.0.0.1:{http_port}"
@@ -73,8 +75,12 @@ async def app_env(settings, clean, smtp_sink) -> AsyncIterator[dict]:  # type: i
 
 async def cli(env: dict, *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        RECORDSDESK, *args, env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        RECORDSDESK,
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(stdin), timeout=60)
     return process.returncode or 0, out.decode(), err.decode()
@@ -87,7 +93,8 @@ async def test_mail_and_web_requests_get_receipts_and_appear_in_the_event_log(ap
     assert code == 0, err
     receipt = await eventually(
         lambda: next((m for m in sink.messages if "dana@example.org" in str(m["To"])), None),
-        timeout=30, what="the receipt for the mailed request",
+        timeout=30,
+        what="the receipt for the mailed request",
     )
     assert str(receipt["Subject"]).startswith("[WOR-2026-000001] ")
     assert receipt["In-Reply-To"] == "<dana-311@example.org>"
@@ -100,25 +107,36 @@ async def test_mail_and_web_requests_get_receipts_and_appear_in_the_event_log(ap
     async with httpx.AsyncClient(base_url=base) as client:
         posted = await client.post(
             "/v1/requests",
-            json={"jurisdiction": "cary-nc", "email": "erin@example.org", "name": "Erin",
-                  "subject": "Greenway trail counts", "description": "Daily counts, 2024-2025, JSON"},
+            json={
+                "jurisdiction": "cary-nc",
+                "email": "erin@example.org",
+                "name": "Erin",
+                "subject": "Greenway trail counts",
+                "description": "Daily counts, 2024-2025, JSON",
+            },
         )
         assert posted.status_code == 201, posted.text
         filed = posted.json()
         assert filed["reference"] == "CARY-2026-000001"
         bad = await client.post("/v1/requests", json={"jurisdiction": "cary-nc", "email": "nope"})
         assert bad.status_code == 422
-        assert {tuple(e["loc"]) for e in bad.json()["detail"]} >= {("body", "email"), ("body", "subject")}
+        assert {tuple(e["loc"]) for e in bad.json()["detail"]} >= {
+            ("body", "email"),
+            ("body", "subject"),
+        }
 
         await eventually(
             lambda: any("erin@example.org" in str(m["To"]) for m in sink.messages),
-            timeout=30, what="the receipt for the web request",
+            timeout=30,
+            what="the receipt for the web request",
         )
         status = (await client.get(f"/v1/status/{filed['status_token']}")).json()
         assert status["reference"] == "CARY-2026-000001"
         assert status["response_due_on"] is not None
 
-        code, token, err = await cli(env, "staff", "add", "--email", "dash@example.org", "--role", "auditor")
+        code, token, err = await cli(
+            env, "staff", "add", "--email", "dash@example.org", "--role", "auditor"
+        )
         assert code == 0, err
         token = token.strip()
         assert (await client.get("/v1/events")).status_code == 401
@@ -134,7 +152,9 @@ async def test_mail_and_web_requests_get_receipts_and_appear_in_the_event_log(ap
         assert sequences == sorted(sequences)
         for ref in ("WOR-2026-000001", "CARY-2026-000001"):
             assert [e["type"] for e in events if e["request_ref"] == ref] == [
-                "RequestFiled", "DeadlinesSet", "NotificationSent",
+                "RequestFiled",
+                "DeadlinesSet",
+                "NotificationSent",
             ]
         detail = (await client.get("/v1/requests/WOR-2026-000001", headers=auth)).json()
         assert "Thanksgiving" in detail["deadlines"]["response"]["explained"]

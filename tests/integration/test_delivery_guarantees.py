@@ -1,6 +1,7 @@
 """Nothing lost, nothing twice: each guarantee against the real broker and database."""
 
 import asyncio
+import itertools
 import random
 from uuid import uuid4
 
@@ -58,18 +59,24 @@ async def queue_depth(amqp_url: str, name: str) -> int:
         return int(queue.declaration_result.message_count or 0)
 
 
-async def test_redelivered_events_change_nothing_and_send_no_second_mail(settings, clean, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+async def test_redelivered_events_change_nothing_and_send_no_second_mail(
+    settings, clean, smtp_sink
+) -> None:  # type: ignore[no-untyped-def]
     sink, settings.smtp_port = smtp_sink
     async with running(settings, ["intake", "review", "notify"]) as resources:
         await store(settings.postgres_dsn, MAIL)
         await eventually(
-            lambda: scalar(resources, "SELECT count(*) FROM events WHERE type = 'NotificationSent'"),
+            lambda: scalar(
+                resources, "SELECT count(*) FROM events WHERE type = 'NotificationSent'"
+            ),
             what="the receipt to be recorded",
         )
         before = await scalar(resources, "SELECT count(*) FROM events")
         handled = {name: inbox.outcomes["handled"] for name, inbox in resources.inboxes.items()}
         async with resources.new_uow() as uow:
-            published = (await uow.session.execute(text("SELECT routing_key, body FROM outbox"))).all()
+            published = (
+                await uow.session.execute(text("SELECT routing_key, body FROM outbox"))
+            ).all()
         assert len(published) == 2  # RequestFiled -> review, DeadlinesSet -> notify
         for row in published:  # what the broker does after a lost ack: deliver again
             envelope = Envelope.from_bytes(row.body)
@@ -115,7 +122,9 @@ async def test_two_relays_publish_every_outbox_row_exactly_once(settings, clean)
             await broker.stop()
         assert sum(counts) == rows
         assert all(c > 0 for c in counts), "both relays should have taken part"
-        assert await scalar(resources, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+        assert (
+            await scalar(resources, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+        )
 
     queue = resources.topology.queue_name("review")
     await eventually(lambda: _depth_is(settings.amqp_url, queue, rows), what=f"{rows} messages")
@@ -138,7 +147,9 @@ async def _drain_message_ids(amqp_url: str, name: str, expected: int) -> list[st
     return ids
 
 
-async def test_failing_handler_parks_message_in_dead_letter_queue_after_bounded_attempts(settings, clean) -> None:  # type: ignore[no-untyped-def]
+async def test_failing_handler_parks_message_in_dead_letter_queue_after_bounded_attempts(
+    settings, clean
+) -> None:  # type: ignore[no-untyped-def]
     topology = Topology.from_settings(settings)
     broker = make_broker(settings)
     attempts: list[float] = []
@@ -166,7 +177,7 @@ async def test_failing_handler_parks_message_in_dead_letter_queue_after_bounded_
     finally:
         await broker.stop()
     assert len(attempts) == settings.max_delivery_attempts
-    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert min(gaps) >= settings.retry_delay_ms / 1000 * 0.9, "retries must wait, not spin"
     assert inbox.outcomes == {"retried": settings.max_delivery_attempts - 1, "parked": 1}
     assert await queue_depth(settings.amqp_url, topology.queue_name("review")) == 0
@@ -186,7 +197,9 @@ def _envelope(routing_jurisdiction: str = "worcester-ma") -> Envelope:
     return pending.envelope(sequence=1)
 
 
-async def test_unroutable_publish_is_an_error_and_the_row_stays_unpublished(settings, clean) -> None:  # type: ignore[no-untyped-def]
+async def test_unroutable_publish_is_an_error_and_the_row_stays_unpublished(
+    settings, clean
+) -> None:  # type: ignore[no-untyped-def]
     async with open_database(settings) as (engine, _):
         resources = load_resources(settings, engine)
         broker = resources.broker
@@ -222,7 +235,9 @@ async def test_unroutable_publish_is_an_error_and_the_row_stays_unpublished(sett
             await broker.stop()
 
 
-async def test_event_log_reader_never_skips_an_event_under_concurrent_writers(settings, clean, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_event_log_reader_never_skips_an_event_under_concurrent_writers(
+    settings, clean, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """Writers commit out of order (a pause between numbering and commit); a dashboard paging
     with `after=` must still see every event exactly once, in order."""
     original_append = UnitOfWork._append
@@ -249,14 +264,20 @@ async def test_event_log_reader_never_skips_an_event_under_concurrent_writers(se
             async def write(w: int) -> None:
                 for n in range(per_writer):
                     async with resources.new_uow() as uow:
-                        uow.record(filed(n), jurisdiction="cary-nc", request_ref=f"CARY-2026-{w:03d}{n:03d}")
+                        uow.record(
+                            filed(n),
+                            jurisdiction="cary-nc",
+                            request_ref=f"CARY-2026-{w:03d}{n:03d}",
+                        )
                         await uow.commit()
 
             async def read() -> None:
                 after = 0
                 while True:
                     finished = done.is_set()
-                    page = (await client.get("/v1/events", params={"after": after, "limit": 7})).json()
+                    page = (
+                        await client.get("/v1/events", params={"after": after, "limit": 7})
+                    ).json()
                     seen.extend(e["sequence"] for e in page["events"])
                     after = page["next_after"]
                     if finished and not page["events"]:

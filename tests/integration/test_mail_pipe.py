@@ -40,7 +40,9 @@ async def pipe_mail(database_url: str, raw: bytes) -> tuple[int, str]:
     return process.returncode or 0, err.decode()
 
 
-async def test_mail_piped_while_database_down_exits_75_and_is_filed_once_after(settings, clean) -> None:  # type: ignore[no-untyped-def]
+async def test_mail_piped_while_database_down_exits_75_and_is_filed_once_after(
+    settings, clean
+) -> None:  # type: ignore[no-untyped-def]
     url = make_url(settings.database_url)
     proxy = OnOffProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.up()
@@ -64,7 +66,9 @@ async def test_mail_piped_while_database_down_exits_75_and_is_filed_once_after(s
         assert await mailroom.drain() == 1
         async with resources.new_uow() as uow:
             refs = (await uow.session.execute(text("SELECT ref FROM requests"))).scalars().all()
-            stored = (await uow.session.execute(text("SELECT count(*) FROM inbound_mail"))).scalar_one()
+            stored = (
+                await uow.session.execute(text("SELECT count(*) FROM inbound_mail"))
+            ).scalar_one()
     assert refs == ["CARY-2026-000001"]
     assert stored == 1
 
@@ -76,7 +80,9 @@ async def test_malformed_mail_is_stored_and_quarantined_not_rejected(settings, c
         resources = load_resources(settings, engine)
         await MailRoom(resources.new_uow, resources.policies, settings.secret_key).drain()
         async with resources.new_uow() as uow:
-            row = (await uow.session.execute(text("SELECT status, outcome, raw FROM inbound_mail"))).one()
+            row = (
+                await uow.session.execute(text("SELECT status, outcome, raw FROM inbound_mail"))
+            ).one()
     assert row.status == "quarantined"
     assert "From" in row.outcome
     assert row.raw == b"this is not\x00 a mail \xff\xfe at all"
