@@ -132,5 +132,6 @@ def demo() -> None:
     """Run the whole pipeline on sample requests and print what happened."""
     from services.demo import run_demo
 
-    settings = _settings()
+    settings = Settings()
+    configure_logging("WARNING")  # the table is the output; logs only when something is wrong
     raise typer.Exit(asyncio.run(run_demo(settings)))

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import os
 import sys
+from datetime import datetime
 
 import asyncpg
 
@@ -28,7 +29,13 @@ RETURNING id
 """
 
 
-async def store(dsn: str, raw: bytes, recipient: str = "", source: str = "pipe") -> int | None:
+async def store(
+    dsn: str,
+    raw: bytes,
+    recipient: str = "",
+    source: str = "pipe",
+    received_at: datetime | None = None,
+) -> int | None:
     """Store the message; returns its id, or None when this exact message was stored before."""
     connection = await asyncpg.connect(dsn, timeout=10)
     try:
@@ -39,7 +46,7 @@ async def store(dsn: str, raw: bytes, recipient: str = "", source: str = "pipe")
                 recipient.strip().lower(),
                 source,
                 raw,
-                SystemClock().now(),
+                received_at or SystemClock().now(),
             )
             await connection.execute(f"NOTIFY {INBOUND_CHANNEL}")
         return int(row_id) if row_id is not None else None

@@ -1,0 +1,241 @@
+"""`recordsdesk demo`: the whole pipeline on sample requests, printed as a table.
+
+Runs every service in this process against the configured broker and database, under its
+own NAMESPACE, with a throwaway SMTP server on loopback that keeps the receipts. The clock
+is fixed at Sunday 22 November 2026, 10:00 in Worcester, so the dates come out the same
+every time (Thanksgiving falls inside the response period).
+"""
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from typing import Any
+
+import httpx
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from services.intake.mail_drop import store
+from services.runner import attach
+from shared.clock import FixedClock
+from shared.runtime import load_resources, open_database, serve
+from shared.settings import Settings
+
+DEMO_NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+
+
+def _mail(sender: str, to: str, subject: str, body: str, extra: str = "") -> bytes:
+    msg_id = f"<{uuid.uuid4().hex}@demo.example>"
+    head = f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {msg_id}\r\n{extra}"
+    return f"{head}\r\n{body}\r\n".encode()
+
+
+SAMPLE_MAIL = [
+    _mail(
+        "Alice Resident <alice@example.org>",
+        "records@worcester-ma.example",
+        "Street tree inventory",
+        "Please send the street tree inventory, with species and planting year, as CSV.",
+    ),
+    _mail(
+        "Bob Builder <bob@example.org>",
+        "opendata@cary-nc.example",
+        "Building permits 2025",
+        "All building permits issued in 2025 with address and valuation, as a spreadsheet.",
+    ),
+    _mail(
+        "Alice Resident <alice@example.org>",
+        "records@worcester-ma.example",
+        "Out of office: Re: your request",
+        "I am away until Monday.",
+        "Auto-Submitted: auto-replied\r\n",
+    ),
+    _mail(
+        "Mallory <mallory@example.org>",
+        "someone-else@elsewhere.example",
+        "Hello",
+        "Not for any city we serve.",
+    ),
+]
+SAMPLE_WEB = {
+    "jurisdiction": "cary-nc",
+    "email": "dev@startup.example",
+    "name": "Casey Developer",
+    "subject": "API access to transit stop data",
+    "description": "An API key for bus stop locations, JSON, polled hourly for a trip planner.",
+}
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.received: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run_demo(settings: Settings) -> int:
+    inbox = _Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    smtp.start()
+    namespace = f"{settings.namespace}demo-{uuid.uuid4().hex[:6]}."
+    settings = settings.model_copy(
+        update={
+            "namespace": namespace,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp.port,
+            "http_host": "127.0.0.1",
+            "http_port": _free_port(),
+            "relay_poll_seconds": 0.5,
+            "mail_poll_seconds": 0.5,
+        }
+    )
+    settings.public_base_url = f"http://127.0.0.1:{settings.http_port}"
+    try:
+        async with open_database(settings) as (engine, _):
+            resources = load_resources(settings, engine, FixedClock(DEMO_NOW))
+            attach(resources, ["intake", "review", "notify", "api"])
+            stop = asyncio.Event()
+            server = asyncio.create_task(serve(resources, stop))
+            await resources.started.wait()
+            try:
+                return await _drive(resources, settings, inbox)
+            finally:
+                stop.set()
+                await server
+                await _delete_namespace(resources)
+    finally:
+        smtp.stop()
+
+
+async def _drive(resources: Any, settings: Settings, inbox: _Inbox) -> int:
+    mail_ids = [
+        await store(settings.postgres_dsn, raw, received_at=DEMO_NOW) for raw in SAMPLE_MAIL
+    ]
+    async with httpx.AsyncClient(base_url=settings.public_base_url) as client:
+        for _ in range(100):  # the API comes up a moment after the broker
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get("/healthz")).status_code == 200:
+                    break
+            await asyncio.sleep(0.1)
+        posted = (await client.post("/v1/requests", json=SAMPLE_WEB)).json()
+    refs = await _wait_for_receipts(resources, mail_ids, posted["reference"])
+    _print_report(await _rows(resources, refs), await _unfiled(resources, mail_ids), inbox)
+    return 0
+
+
+async def _wait_for_receipts(resources: Any, mail_ids: list[int | None], web_ref: str) -> list[str]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while True:
+        async with resources.new_uow() as uow:
+            refs = [
+                r
+                for (r,) in (
+                    await uow.session.execute(
+                        text("SELECT request_ref FROM inbound_mail WHERE id = ANY(:ids)"),
+                        {"ids": [i for i in mail_ids if i]},
+                    )
+                ).all()
+                if r
+            ] + [web_ref]
+            sent = (
+                await uow.session.execute(
+                    text(
+                        "SELECT count(*) FROM events WHERE type = 'NotificationSent'"
+                        " AND request_ref = ANY(:refs)"
+                    ),
+                    {"refs": refs},
+                )
+            ).scalar_one()
+            pending = (
+                await uow.session.execute(
+                    text("SELECT count(*) FROM inbound_mail WHERE status = 'pending'")
+                )
+            ).scalar_one()
+        if pending == 0 and sent >= len(refs):
+            return refs
+        if loop.time() > deadline:
+            raise SystemExit("demo: timed out waiting for the receipts (is the broker up?)")
+        await asyncio.sleep(0.2)
+
+
+async def _rows(resources: Any, refs: list[str]) -> list[Any]:
+    async with resources.new_uow() as uow:
+        return list(
+            (
+                await uow.session.execute(
+                    text(
+                        "SELECT r.ref, r.channel, r.requester_email, r.ack_due_on, r.response_due_on,"
+                        " (SELECT string_agg(e.type, ' > ' ORDER BY e.sequence) FROM events e"
+                        "  WHERE e.request_ref = r.ref) AS events"
+                        " FROM requests r WHERE r.ref = ANY(:refs) ORDER BY r.ref"
+                    ),
+                    {"refs": refs},
+                )
+            ).all()
+        )
+
+
+async def _unfiled(resources: Any, mail_ids: list[int | None]) -> list[Any]:
+    async with resources.new_uow() as uow:
+        return list(
+            (
+                await uow.session.execute(
+                    text(
+                        "SELECT id, status, outcome FROM inbound_mail"
+                        " WHERE id = ANY(:ids) AND request_ref IS NULL ORDER BY id"
+                    ),
+                    {"ids": [i for i in mail_ids if i]},
+                )
+            ).all()
+        )
+
+
+def _print_report(rows: list[Any], unfiled: list[Any], inbox: _Inbox) -> None:
+    print(f"RecordsDesk demo — the clock reads {DEMO_NOW:%A %Y-%m-%d %H:%M} UTC\n")
+    header = f"{'REFERENCE':<18} {'VIA':<5} {'REQUESTER':<22} {'ACK DUE':<12} {'RESPONSE DUE':<12}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r.ref:<18} {r.channel:<5} {r.requester_email:<22} "
+            f"{r.ack_due_on:%a %m-%d}    {r.response_due_on:%a %m-%d}"
+        )
+        print(f"{'':<18} events: {r.events}")
+    print("\nMail that did not become a request:")
+    for m in unfiled:
+        print(f"  inbound mail #{m.id}: {m.status} — {m.outcome}")
+    print(f"\nReceipts delivered to the local SMTP server: {len(inbox.received)}")
+    for message in inbox.received:
+        print(f"  To: {message['To']}\n      Subject: {message['Subject']}")
+
+
+async def _delete_namespace(resources: Any) -> None:
+    import aio_pika
+
+    from shared.topology import SERVICES
+
+    topology = resources.topology
+    connection = await aio_pika.connect(resources.settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for service in SERVICES:
+            for name in (
+                topology.queue_name(service),
+                topology.retry_queue_name(service),
+                topology.dead_queue_name(service),
+            ):
+                await channel.queue_delete(name)
+        for name in (topology.exchange_name, topology.dead_letter_exchange_name):
+            await channel.exchange_delete(name)
