@@ -124,12 +124,6 @@ def settings(service_urls: ServiceUrls, database_url: str, namespace: str) -> Se
     )
 
 
-TABLES = (
-    "requests, reference_counters, events, outbox, inbox, timers, inbound_mail,"
-    " notifications, address_status, staff"
-)
-
-
 @pytest.fixture
 async def clean(settings: Settings) -> AsyncIterator[None]:
     """Empty tables and queues, so each test sees only its own requests and messages."""
@@ -137,7 +131,15 @@ async def clean(settings: Settings) -> AsyncIterator[None]:
 
     engine = make_engine(settings.database_url, pool_size=1)
     async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY"))
+        tables = (
+            await connection.execute(
+                text(
+                    "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables"
+                    " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
+        ).scalar_one()
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
     await engine.dispose()
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:

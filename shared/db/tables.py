@@ -56,6 +56,16 @@ class Request(SQLModel, table=True):
     deadlines: dict[str, Any] = _json({})
     assignee: str | None = Field(default=None, max_length=320)
     legal_review: bool = False
+    legal_review_reasons: list[str] = _json([])
+    linked_ref: str | None = Field(default=None, max_length=32)
+    paused_since: datetime | None = _ts(nullable=True)
+    pauses: list[dict[str, Any]] = _json([])
+    extension_business_days: int = 0
+    extensions_used: int = 0
+    cost_estimate: dict[str, Any] = _json({})
+    decided_at: datetime | None = _ts(nullable=True)
+    closed_at: datetime | None = _ts(nullable=True)
+    close_reason: str | None = Field(default=None, max_length=32)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -211,3 +221,23 @@ class StaffMember(SQLModel, table=True):
     token_hash: str = Field(unique=True, max_length=64)
     active: bool = True
     created_at: datetime = _ts()
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key issued on a released api_access request; only its hash is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=32)
+    key_hash: str = Field(unique=True, max_length=64)
+    request_ref: str = Field(index=True, max_length=32)
+    jurisdiction: str = Field(max_length=64)
+    holder_email: str = Field(max_length=320)
+    scopes: list[str] = _json([])
+    rate_limit_per_hour: int
+    expires_on: date
+    status: str = Field(default="active", max_length=16)
+    suspended_until: date | None = None
+    status_reason: str | None = None
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
