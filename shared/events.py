@@ -74,6 +74,26 @@ class CostDeclined(Event):
 class Appealed(Event):
     name = "request.appealed"
     text: str
+    late: bool = False
+
+
+class ReplyReceived(Event):
+    """A message from the requester (or about the request) that joins its timeline."""
+
+    name = "request.reply_received"
+    text: str
+    sender: str
+    inbound_message_id: str | None = None
+    note: str = ""
+
+
+class AttachmentTooLarge(Event):
+    """An attachment over the policy's limit: the mail is kept, the requester told, staff alerted."""
+
+    name = "request.attachment_too_large"
+    filename: str
+    size_bytes: int
+    limit_bytes: int
 
 
 # --- review -----------------------------------------------------------------------------
@@ -140,6 +160,17 @@ class Escalated(Event):
     business_days_late: int
 
 
+class ReminderDue(Event):
+    """A clock is about to run out (or ran out on the requester's side): somebody is reminded."""
+
+    name = "request.reminder_due"
+    clock: Literal["response", "clarification", "cost_acceptance"]
+    audience: Literal["assignee", "requester"]
+    recipients: list[str]
+    due_on: date
+    note: str = ""
+
+
 class DeadlineExtended(Event):
     name = "request.deadline_extended"
     business_days: int
@@ -204,6 +235,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CostAccepted,
         CostDeclined,
         Appealed,
+        ReplyReceived,
+        AttachmentTooLarge,
+        ReminderDue,
         DeadlinesSet,
         RequestAcknowledged,
         ClarificationNeeded,

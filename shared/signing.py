@@ -40,3 +40,14 @@ def ref_from_reply_address(secret: str, address: str) -> str | None:
     if not tag or not hmac.compare_digest(signature, _mac(secret, "reply", tag, 12)):
         return None
     return tag.upper()
+
+
+def api_key(secret: str, key_id: str) -> str:
+    """The API key for `key_id`: derivable only with the secret, so it is never stored or
+    carried in an event; the database keeps its hash."""
+    return f"rdk_{key_id}_{_mac(secret, 'apikey', key_id, 40)}"
+
+
+def key_id_of(key: str) -> str | None:
+    parts = key.split("_")
+    return parts[1] if len(parts) == 3 and parts[0] == "rdk" else None
