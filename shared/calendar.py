@@ -106,6 +106,7 @@ class DeadlineDerivation(BaseModel):
     """How a due date came out, in words a records officer can check."""
 
     name: str
+    time_zone: str = "UTC"
     received_at: datetime
     received_local: datetime
     deemed_received_on: date
@@ -118,8 +119,9 @@ class DeadlineDerivation(BaseModel):
     overdue_at: datetime
 
     def explain(self) -> str:
+        local = self.received_local.astimezone(ZoneInfo(self.time_zone))
         parts = [
-            f"received {self.received_local:%a %Y-%m-%d %H:%M %Z}",
+            f"received {local:%a %Y-%m-%d %H:%M %Z}",
             f"deemed received {self.deemed_received_on:%a %Y-%m-%d}",
             f"day 1 is {self.counted_from:%a %Y-%m-%d}",
             f"{self.business_days} business days",
@@ -153,6 +155,7 @@ def derive_deadline(
     due = calendar.add_business_days(deemed, total)
     return DeadlineDerivation(
         name=name,
+        time_zone=calendar.time_zone,
         received_at=received_at,
         received_local=calendar.local(received_at),
         deemed_received_on=deemed,
@@ -164,3 +167,11 @@ def derive_deadline(
         due_on=due,
         overdue_at=calendar.start_of_day(calendar.next_business_day(due)),
     )
+
+
+def previous_business_day(calendar: BusinessCalendar, day: date) -> date:
+    """The last business day strictly before `day`."""
+    day -= timedelta(days=1)
+    while not calendar.is_business_day(day):
+        day -= timedelta(days=1)
+    return day

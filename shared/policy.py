@@ -131,6 +131,9 @@ class Policy(Strict):
     api_keys: ApiKeyTerms
     catalog: CatalogRule
     reopen_within_days: int = Field(default=30, ge=0)
+    response_reminder_business_days: int = Field(
+        default=2, ge=0, description="Remind the assignee this many business days before the response is due."
+    )
     templates_dir: Path | None = None
 
     @model_validator(mode="after")

@@ -37,7 +37,8 @@ def ref_from_reply_address(secret: str, address: str) -> str | None:
         return None
     tagged = local.split("+", 1)[1]
     tag, _, signature = tagged.rpartition(".")
-    if not tag or not hmac.compare_digest(signature, _mac(secret, "reply", tag, 12)):
+    expected = _mac(secret, "reply", tag, 12).encode()
+    if not tag or not hmac.compare_digest(signature.encode(), expected):
         return None
     return tag.upper()
 

@@ -66,6 +66,8 @@ class Request(SQLModel, table=True):
     decided_at: datetime | None = _ts(nullable=True)
     closed_at: datetime | None = _ts(nullable=True)
     close_reason: str | None = Field(default=None, max_length=32)
+    triage: dict[str, Any] = _json({})
+    appeal_deadline: date | None = None
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

@@ -73,31 +73,6 @@ def test_broken_policy_is_refused_naming_file_field_and_problem(
     assert problem in message
 
 
-def test_misspelt_fee_field_also_reports_the_missing_one(tmp_path: Path) -> None:
-    raw = shipped("worcester-ma")
-    _rename_per_page(raw)
-    with pytest.raises(PolicyError, match=r"fees\.per_page: Field required"):
-        load_policy(write(tmp_path, "worcester-ma", raw))
-
-
-def test_startup_reports_every_broken_file_at_once(tmp_path: Path) -> None:
-    worcester, cary = shipped("worcester-ma"), shipped("cary-nc")
-    worcester["response"]["business_days"] = 0
-    cary["time_zone"] = "Mars/Olympus"
-    write(tmp_path, "worcester-ma", worcester)
-    write(tmp_path, "cary-nc", cary)
-    with pytest.raises(PolicyError) as caught:
-        PolicyBook.load(tmp_path)
-    message = str(caught.value)
-    assert "worcester-ma.yaml: response.business_days:" in message
-    assert "cary-nc.yaml: time_zone: unknown time zone" in message
-
-
-def test_folder_without_policies_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="no policy files"):
-        PolicyBook.load(tmp_path)
-
-
 @pytest.mark.parametrize(
     ("address", "jurisdiction"),
     [

@@ -32,15 +32,3 @@ def test_every_broker_name_carries_the_namespace_prefix() -> None:
         assert topology.queue_name(service) == f"test-abc.recordsdesk.{service}"
         assert topology.retry_queue_name(service) == f"test-abc.recordsdesk.{service}.retry-200ms"
         assert topology.dead_queue_name(service) == f"test-abc.recordsdesk.{service}.dead"
-
-
-def test_default_topology_has_no_prefix() -> None:
-    assert Topology().exchange_name == "recordsdesk.events"
-    assert Topology().queue_name("review") == "recordsdesk.review"
-
-
-def test_service_queue_dead_letters_into_its_own_dead_queue() -> None:
-    topology = Topology(namespace="ns.")
-    arguments = topology.queue("notify").arguments or {}
-    assert arguments["x-dead-letter-exchange"] == "ns.recordsdesk.dead-letter"
-    assert arguments["x-dead-letter-routing-key"] == "ns.recordsdesk.notify"
