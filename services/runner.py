@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from services.api.service import attach_api
 from services.intake.service import attach_intake
 from services.notify.service import attach_notify
-from services.review.service import attach_review
+from services.review.service import attach_review, timer_firing
 from shared.clock import Clock
 from shared.runtime import Resources, install_signal_handlers, load_resources, open_database, serve
 from shared.settings import Settings
@@ -39,8 +39,7 @@ async def run_services(
 
 
 async def fire_timers(settings: Settings, clock: Clock) -> int:
-    from services.review.timers import fire_due
-
+    """`recordsdesk timers fire --now`: fire what is due at the clock's instant, once."""
     async with open_database(settings) as (engine, _sessions):
         resources = load_resources(settings, engine, clock)
-        return await fire_due(resources.new_uow, resources.policies)
+        return await timer_firing(resources).fire_due()

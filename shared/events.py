@@ -178,9 +178,12 @@ class DeadlineExtended(Event):
     new_due_on: date
 
 
+CloseReason = Literal["withdrawn", "duplicate", "already_published", "abandoned", "cost_declined"]
+
+
 class Closed(Event):
     name = "request.closed"
-    reason: Literal["withdrawn", "duplicate", "already_published", "abandoned", "cost_declined"]
+    reason: CloseReason
     note: str = ""
 
 

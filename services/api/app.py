@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from services.api.auth import staff_for_token
+from services.api.review_routes import review_router
 from services.intake.filing import NewRequest, file_request
 from shared.db.tables import EventRecord, StaffMember
 from shared.db.tables import Request as RequestRow
@@ -105,6 +106,7 @@ def create_api(resources: Resources) -> FastAPI:
         return member
 
     Staff = Annotated[StaffMember, Depends(staff)]
+    app.include_router(review_router(resources, staff))
 
     @app.post("/v1/requests", status_code=status.HTTP_201_CREATED, response_model=FiledOut)
     async def post_request(body: WebRequestIn) -> FiledOut:

@@ -17,7 +17,9 @@ CLARIFICATION_TIMERS = ["clarification_reminder", "clarification_abandon"]
 COST_TIMERS = ["cost_reminder", "cost_abandon"]
 
 
-def response_deadline(policy: Policy, request: Request, restart_at: datetime | None = None) -> DeadlineDerivation:
+def response_deadline(
+    policy: Policy, request: Request, restart_at: datetime | None = None
+) -> DeadlineDerivation:
     previous = request.deadlines.get("response")
     base = restart_at or (
         datetime.fromisoformat(previous["received_at"]) if previous else request.received_at
@@ -38,7 +40,9 @@ def acknowledgment_deadline(policy: Policy, request: Request) -> DeadlineDerivat
     )
 
 
-def apply_deadlines(request: Request, ack: DeadlineDerivation, response: DeadlineDerivation) -> None:
+def apply_deadlines(
+    request: Request, ack: DeadlineDerivation, response: DeadlineDerivation
+) -> None:
     request.ack_due_on = ack.due_on
     request.response_due_on = response.due_on
     request.deadlines = {

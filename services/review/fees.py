@@ -66,7 +66,9 @@ def price(schedule: FeeSchedule, work: WorkEstimate, *, response_late: bool = Fa
         # North Carolina style: labour is charged only as a special service charge for
         # extensive use, i.e. the hours beyond the threshold.
         billable = max(Decimal(0), hours - schedule.special_service_charge_after_hours)
-        description = f"special service charge (beyond {schedule.special_service_charge_after_hours} hours)"
+        description = (
+            f"special service charge (beyond {schedule.special_service_charge_after_hours} hours)"
+        )
     else:
         billable = max(Decimal(0), hours - schedule.free_hours)
         description = "staff time"

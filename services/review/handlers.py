@@ -5,16 +5,20 @@ events commit together.
 """
 
 from collections.abc import Callable
+from typing import Literal
 
 from services.review import clocks, timers
 from services.review.lifecycle import RequesterStep, State, after_requester
 from services.review.screening import clarification_questions, sensitive_terms_in
 from shared.db.tables import Request
 from shared.events import (
+    SYSTEM,
+    Actor,
     Appealed,
     ClarificationNeeded,
     ClarificationReceived,
     Closed,
+    CloseReason,
     CostAccepted,
     CostDeclined,
     DeadlinesSet,
@@ -30,8 +34,16 @@ from shared.unit_of_work import UnitOfWork
 CONSUMER = "review"
 
 
-def record(uow: UnitOfWork, request: Request, event: Event, cause: Envelope | None = None, **kw) -> None:  # type: ignore[no-untyped-def]
-    uow.record(event, jurisdiction=request.jurisdiction, request_ref=request.ref, cause=cause, **kw)
+def record(
+    uow: UnitOfWork,
+    request: Request,
+    event: Event,
+    cause: Envelope | None = None,
+    actor: Actor = SYSTEM,
+) -> None:
+    uow.record(
+        event, jurisdiction=request.jurisdiction, request_ref=request.ref, cause=cause, actor=actor
+    )
 
 
 def touch(uow: UnitOfWork, request: Request) -> None:
@@ -40,7 +52,12 @@ def touch(uow: UnitOfWork, request: Request) -> None:
 
 
 async def ask_for_clarification(
-    uow: UnitOfWork, policy: Policy, request: Request, questions: list[str], cause: Envelope | None, **kw  # type: ignore[no-untyped-def]
+    uow: UnitOfWork,
+    policy: Policy,
+    request: Request,
+    questions: list[str],
+    cause: Envelope | None,
+    actor: Actor = SYSTEM,
 ) -> None:
     """Send questions; the response clock pauses (timers cancelled) until the answer."""
     request.state = State.AWAITING_CLARIFICATION
@@ -48,24 +65,33 @@ async def ask_for_clarification(
     await timers.cancel(uow, request.ref, clocks.RESPONSE_TIMERS)
     rule = policy.clarification
     timers.schedule(
-        uow, request, "clarification_reminder",
+        uow,
+        request,
+        "clarification_reminder",
         clocks.business_days_from(policy, uow.clock.now(), rule.reminder_after_business_days),
     )
     timers.schedule(
-        uow, request, "clarification_abandon",
+        uow,
+        request,
+        "clarification_abandon",
         clocks.business_days_from(policy, uow.clock.now(), rule.abandon_after_business_days),
     )
-    record(uow, request, ClarificationNeeded(questions=questions), cause, **kw)
+    record(uow, request, ClarificationNeeded(questions=questions), cause, actor)
 
 
 async def close(
-    uow: UnitOfWork, request: Request, reason: str, note: str, cause: Envelope | None, **kw  # type: ignore[no-untyped-def]
+    uow: UnitOfWork,
+    request: Request,
+    reason: CloseReason,
+    note: str,
+    cause: Envelope | None,
+    actor: Actor = SYSTEM,
 ) -> None:
     request.state = State.CLOSED
     request.closed_at = uow.clock.now()
     request.close_reason = reason
     await timers.cancel(uow, request.ref)
-    record(uow, request, Closed(reason=reason, note=note), cause, **kw)  # type: ignore[arg-type]
+    record(uow, request, Closed(reason=reason, note=note), cause, actor)
 
 
 class Review:
@@ -78,7 +104,9 @@ class Review:
             raise LookupError(f"request {envelope.request_ref} not found")
         return request, self.policies[request.jurisdiction]
 
-    async def on_request_filed(self, uow: UnitOfWork, envelope: Envelope, event: RequestFiled) -> None:
+    async def on_request_filed(
+        self, uow: UnitOfWork, envelope: Envelope, event: RequestFiled
+    ) -> None:
         """Start the clocks, then triage: privacy, already published, missing details."""
         request, policy = await self._load(uow, envelope)
         ack = clocks.acknowledgment_deadline(policy, request)
@@ -86,12 +114,19 @@ class Review:
         clocks.apply_deadlines(request, ack, response)
         timers.schedule(uow, request, "acknowledgment", ack.overdue_at, level=1)
         await clocks.schedule_response_timers(uow, policy, request, response)
-        record(uow, request, DeadlinesSet(reason="filed", acknowledgment=ack, response=response), envelope)
+        record(
+            uow,
+            request,
+            DeadlinesSet(reason="filed", acknowledgment=ack, response=response),
+            envelope,
+        )
 
         fields_text = " ".join(v.value for v in event.extracted.values())
         terms = sensitive_terms_in(policy, event.subject, event.body, fields_text)
         best = max(event.catalog_matches, key=lambda m: float(m.get("score", 0)), default=None)
-        published = best is not None and float(best.get("score", 0)) >= policy.catalog.match_threshold
+        published = (
+            best is not None and float(best.get("score", 0)) >= policy.catalog.match_threshold
+        )
         request.triage = {
             "sensitive_terms": terms,
             "catalog_match": best if published else None,
@@ -105,7 +140,9 @@ class Review:
         if published and policy.catalog.on_match == "close_as_published" and best is not None:
             where = best.get("url") or best.get("landing_page") or best.get("title", "")
             await close(
-                uow, request, "already_published",
+                uow,
+                request,
+                "already_published",
                 f"This data is already published: {best.get('title', '')} {where}".strip(),
                 envelope,
             )
@@ -122,7 +159,7 @@ class Review:
         now = uow.clock.now()
         if policy.clarification.clock == "restart":
             response = clocks.response_deadline(policy, request, restart_at=now)
-            reason = "restarted"
+            reason: Literal["restarted", "clarified"] = "restarted"
         else:
             if request.paused_since is not None:
                 pause = clocks.pause_length(policy, request.paused_since, now)
@@ -133,19 +170,30 @@ class Review:
         ack = clocks.acknowledgment_deadline(policy, request)
         clocks.apply_deadlines(request, ack, response)
         await clocks.schedule_response_timers(uow, policy, request, response)
-        record(uow, request, DeadlinesSet(reason=reason, acknowledgment=ack, response=response), envelope)  # type: ignore[arg-type]
+        record(
+            uow,
+            request,
+            DeadlinesSet(reason=reason, acknowledgment=ack, response=response),
+            envelope,
+        )
         touch(uow, request)
 
-    async def on_cost_accepted(self, uow: UnitOfWork, envelope: Envelope, event: CostAccepted) -> None:
+    async def on_cost_accepted(
+        self, uow: UnitOfWork, envelope: Envelope, event: CostAccepted
+    ) -> None:
         request, _ = await self._load(uow, envelope)
         request.state = after_requester(State(request.state), RequesterStep.ACCEPT_COST)
         await timers.cancel(uow, request.ref, clocks.COST_TIMERS)
         touch(uow, request)
 
-    async def on_cost_declined(self, uow: UnitOfWork, envelope: Envelope, event: CostDeclined) -> None:
+    async def on_cost_declined(
+        self, uow: UnitOfWork, envelope: Envelope, event: CostDeclined
+    ) -> None:
         request, _ = await self._load(uow, envelope)
         after_requester(State(request.state), RequesterStep.DECLINE_COST)
-        await close(uow, request, "cost_declined", "The requester declined the cost estimate.", envelope)
+        await close(
+            uow, request, "cost_declined", "The requester declined the cost estimate.", envelope
+        )
         touch(uow, request)
 
     async def on_appealed(self, uow: UnitOfWork, envelope: Envelope, event: Appealed) -> None:

@@ -30,9 +30,7 @@ _CLAIM = text(
 )
 
 
-def schedule(
-    uow: UnitOfWork, request: Request, kind: str, due_at: datetime, **data: Any
-) -> Timer:
+def schedule(uow: UnitOfWork, request: Request, kind: str, due_at: datetime, **data: Any) -> Timer:
     timer = Timer(
         kind=kind,
         jurisdiction=request.jurisdiction,
@@ -62,7 +60,9 @@ async def cancel(uow: UnitOfWork, request_ref: str, kinds: list[str] | None = No
 class TimerFiring:
     """Fires due timers one per transaction; each kind has one handler."""
 
-    def __init__(self, new_uow: Callable[[], UnitOfWork], handlers: dict[str, TimerHandler]) -> None:
+    def __init__(
+        self, new_uow: Callable[[], UnitOfWork], handlers: dict[str, TimerHandler]
+    ) -> None:
         self._new_uow = new_uow
         self._handlers = handlers
 
@@ -75,7 +75,9 @@ class TimerFiring:
             assert timer is not None
             handler = self._handlers.get(timer.kind)
             if handler is None:
-                log.error("no handler for timer kind; cancelled", kind=timer.kind, timer_id=str(timer.id))
+                log.error(
+                    "no handler for timer kind; cancelled", kind=timer.kind, timer_id=str(timer.id)
+                )
                 timer.status = "cancelled"
             else:
                 await handler(uow, timer)
@@ -83,7 +85,9 @@ class TimerFiring:
             timer.fired_at = uow.clock.now()
             uow.session.add(timer)
             await uow.commit()
-        log.info("timer fired", kind=timer.kind, request_ref=timer.request_ref, timer_id=str(timer.id))
+        log.info(
+            "timer fired", kind=timer.kind, request_ref=timer.request_ref, timer_id=str(timer.id)
+        )
         return True
 
     async def fire_due(self) -> int:
