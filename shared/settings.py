@@ -42,6 +42,43 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = 2.0
     timer_poll_seconds: float = 5.0
     mail_poll_seconds: float = 2.0
+    # --- intake channels: SMTP listener and IMAP polling (each off unless configured) ---
+    smtp_listen_host: str = "127.0.0.1"
+    smtp_listen_port: int | None = Field(
+        default=None, description="Port of the SMTP listener inside `run intake`; unset: off."
+    )
+    smtp_listen_hostname: str = Field(
+        default="recordsdesk", description="Name the SMTP listener greets with."
+    )
+    smtp_listen_max_bytes: int = Field(
+        default=26_214_400, ge=1024, description="Largest message the listener accepts (552 over)."
+    )
+    imap_host: str | None = Field(default=None, description="IMAP server to poll; unset: off.")
+    imap_port: int = 143
+    imap_ssl: bool = False
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_mailbox: str = "INBOX"
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
+    imap_recipient: str = Field(
+        default="", description="Intake address the polled mailbox receives for, if known."
+    )
+    imap_move_to: str | None = Field(
+        default=None, description="Move stored messages to this mailbox instead of flagging \\Seen."
+    )
+    # --- web form: idempotency and rate limits (counted in the database) ---
+    web_rate_window_seconds: int = Field(default=3600, ge=1)
+    web_requests_per_email: int = Field(
+        default=10, ge=1, description="Web requests one requester address may file per window."
+    )
+    web_requests_per_client: int = Field(
+        default=30, ge=1, description="Web requests one client address may file per window."
+    )
+    web_trust_forwarded_for: bool = Field(
+        default=False,
+        description="Behind a reverse proxy: take the client from X-Forwarded-For's last entry.",
+    )
+    idempotency_key_hours: int = Field(default=24, ge=1)
 
     @property
     def postgres_dsn(self) -> str:

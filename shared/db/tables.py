@@ -243,3 +243,55 @@ class ApiKey(SQLModel, table=True):
     status_reason: str | None = None
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class ImapMailbox(SQLModel, table=True):
+    """How far the IMAP poller got in one mailbox; UIDs count only under their UIDVALIDITY."""
+
+    __tablename__ = "imap_mailboxes"
+
+    mailbox_key: str = Field(primary_key=True, max_length=600)
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_uid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = _ts()
+
+
+class CatalogDataset(SQLModel, table=True):
+    """A dataset a jurisdiction already publishes, from its DCAT-US data.json catalog."""
+
+    __tablename__ = "catalog_datasets"
+    __table_args__ = (PrimaryKeyConstraint("jurisdiction", "identifier"),)
+
+    jurisdiction: str = Field(max_length=64)
+    identifier: str = Field(max_length=500)
+    title: str
+    description: str = ""
+    keywords: list[str] = _json([])
+    themes: list[str] = _json([])
+    landing_page: str | None = None
+    distributions: list[dict[str, Any]] = _json([])
+    modified: str | None = Field(default=None, max_length=64)
+    imported_at: datetime = _ts()
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A web submission's Idempotency-Key: a repeat with the same body gets the same answer."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: str = Field(primary_key=True, max_length=255)
+    body_sha256: str = Field(max_length=64)
+    request_ref: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _ts(index=True)
+
+
+class WebSubmissionCount(SQLModel, table=True):
+    """Web requests filed per requester address or client in one rate-limit window."""
+
+    __tablename__ = "web_submission_counts"
+    __table_args__ = (PrimaryKeyConstraint("scope", "subject", "window_start"),)
+
+    scope: str = Field(max_length=16)
+    subject: str = Field(max_length=320)
+    window_start: datetime = _ts()
+    count: int = 0

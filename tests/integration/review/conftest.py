@@ -36,9 +36,16 @@ class Desk:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     async def decide(self, ref: str, role: str, **body: Any) -> httpx.Response:
-        return await self.client.post(f"/v1/requests/{ref}/decisions", json=body, headers=self.as_(role))
+        return await self.client.post(
+            f"/v1/requests/{ref}/decisions", json=body, headers=self.as_(role)
+        )
 
-    async def file(self, jurisdiction: str = "worcester-ma", text_: str = "Street tree inventory as CSV", **event: Any) -> str:
+    async def file(
+        self,
+        jurisdiction: str = "worcester-ma",
+        text_: str = "Street tree inventory as CSV",
+        **event: Any,
+    ) -> str:
         """A request as intake would file it, with the triage inputs the test chooses."""
         policy = self.resources.policies[jurisdiction]
         async with self.resources.new_uow() as uow:
@@ -47,17 +54,31 @@ class Desk:
             now = self.clock.now()
             uow.session.add(
                 Request(
-                    ref=ref, jurisdiction=jurisdiction, state="filed", channel="web",
-                    kind=event.pop("kind", "public_records"), requester_email="resident@example.org",
-                    subject=text_, body=text_, received_at=received,
+                    ref=ref,
+                    jurisdiction=jurisdiction,
+                    state="filed",
+                    channel="web",
+                    kind=event.pop("kind", "public_records"),
+                    requester_email="resident@example.org",
+                    subject=text_,
+                    body=text_,
+                    received_at=received,
                     status_token_hash=token_hash(status_token("test-secret", ref)),
-                    created_at=now, updated_at=now,
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             uow.record(
-                RequestFiled(channel="web", requester_email="resident@example.org", subject=text_,
-                             body=text_, received_at=received, **event),
-                jurisdiction=jurisdiction, request_ref=ref,
+                RequestFiled(
+                    channel="web",
+                    requester_email="resident@example.org",
+                    subject=text_,
+                    body=text_,
+                    received_at=received,
+                    **event,
+                ),
+                jurisdiction=jurisdiction,
+                request_ref=ref,
                 actor=Actor(kind="requester", id="resident@example.org"),
             )
             await uow.commit()
@@ -76,7 +97,9 @@ class Desk:
         async with self.resources.new_uow() as uow:
             rows = (
                 await uow.session.execute(
-                    text("SELECT type, data, actor FROM events WHERE request_ref = :ref ORDER BY sequence"),
+                    text(
+                        "SELECT type, data, actor FROM events WHERE request_ref = :ref ORDER BY sequence"
+                    ),
                     {"ref": ref},
                 )
             ).all()

@@ -22,20 +22,31 @@ async def test_clerk_acknowledges_and_the_acknowledgment_timer_stops(desk) -> No
     [ack] = await desk.events(ref, "RequestAcknowledged")
     assert ack.actor == {"kind": "staff", "id": "clerk@city.example"}
     async with desk.resources.new_uow() as uow:
-        status = (await uow.session.execute(text("SELECT status FROM timers WHERE kind = 'acknowledgment'"))).scalar_one()
+        status = (
+            await uow.session.execute(
+                text("SELECT status FROM timers WHERE kind = 'acknowledgment'")
+            )
+        ).scalar_one()
     assert status == "cancelled"
 
 
-async def test_a_transition_the_state_machine_forbids_answers_409_with_state_and_allowed(desk) -> None:  # type: ignore[no-untyped-def]
+async def test_a_transition_the_state_machine_forbids_answers_409_with_state_and_allowed(
+    desk,
+) -> None:  # type: ignore[no-untyped-def]
     ref = await desk.file()
     await desk.decide(ref, "clerk", decision="acknowledge")
     again = await desk.decide(ref, "clerk", decision="acknowledge")
     assert again.status_code == 409
     detail = again.json()["detail"]
     assert detail["state"] == "acknowledged"
-    assert "release" in detail["allowed_decisions"] and "acknowledge" not in detail["allowed_decisions"]
+    assert (
+        "release" in detail["allowed_decisions"]
+        and "acknowledge" not in detail["allowed_decisions"]
+    )
     await desk.decide(ref, "clerk", decision="close", reason="withdrawn")
-    closed = await desk.decide(ref, "legal", decision="release", links=["https://data.example/x.csv"])
+    closed = await desk.decide(
+        ref, "legal", decision="release", links=["https://data.example/x.csv"]
+    )
     assert closed.status_code == 409
     assert closed.json()["detail"]["allowed_decisions"] == []
 
@@ -43,10 +54,20 @@ async def test_a_transition_the_state_machine_forbids_answers_409_with_state_and
 async def test_roles_are_enforced_and_auditors_only_read(desk) -> None:  # type: ignore[no-untyped-def]
     ref = await desk.file()
     assert (await desk.decide(ref, "auditor", decision="acknowledge")).status_code == 403
-    assert (await desk.client.get(f"/v1/requests/{ref}", headers=desk.as_("auditor"))).status_code == 200
-    assert (await desk.decide(ref, "clerk", decision="withhold", exemption_code="26c", explanation="privacy")).status_code == 403
-    assert (await desk.decide(ref, "clerk", decision="release", links=["https://d.example/a"])).status_code == 403
-    no_token = await desk.client.post(f"/v1/requests/{ref}/decisions", json={"decision": "acknowledge"})
+    assert (
+        await desk.client.get(f"/v1/requests/{ref}", headers=desk.as_("auditor"))
+    ).status_code == 200
+    assert (
+        await desk.decide(
+            ref, "clerk", decision="withhold", exemption_code="26c", explanation="privacy"
+        )
+    ).status_code == 403
+    assert (
+        await desk.decide(ref, "clerk", decision="release", links=["https://d.example/a"])
+    ).status_code == 403
+    no_token = await desk.client.post(
+        f"/v1/requests/{ref}/decisions", json={"decision": "acknowledge"}
+    )
     assert no_token.status_code == 401
 
 
@@ -57,15 +78,23 @@ async def test_malformed_decisions_answer_422_naming_the_field(desk) -> None:  #
     assert any("questions" in e["loc"] for e in empty.json()["detail"])
     unknown = await desk.decide(ref, "clerk", decision="shred")
     assert unknown.status_code == 422
-    bad_code = await desk.decide(ref, "legal", decision="withhold", exemption_code="99z", explanation="because")
+    bad_code = await desk.decide(
+        ref, "legal", decision="withhold", exemption_code="99z", explanation="because"
+    )
     assert bad_code.status_code == 422
     assert bad_code.json()["detail"][0]["loc"] == ["body", "exemption_code"]
-    assert (await desk.decide("WOR-2026-999999", "clerk", decision="acknowledge")).status_code == 404
+    assert (
+        await desk.decide("WOR-2026-999999", "clerk", decision="acknowledge")
+    ).status_code == 404
 
 
-async def test_withholding_cites_the_exemption_and_gives_the_appeal_route_and_deadline(desk) -> None:  # type: ignore[no-untyped-def]
+async def test_withholding_cites_the_exemption_and_gives_the_appeal_route_and_deadline(
+    desk,
+) -> None:  # type: ignore[no-untyped-def]
     ref = await desk.file()
-    answer = await desk.decide(ref, "legal", decision="withhold", exemption_code="26c", explanation="Medical files.")
+    answer = await desk.decide(
+        ref, "legal", decision="withhold", exemption_code="26c", explanation="Medical files."
+    )
     assert answer.status_code == 202, answer.text
     [withheld] = await desk.events(ref, "Withheld")
     assert withheld.data["citation"] == "M.G.L. c.4 §7(26)(c)"
@@ -78,16 +107,23 @@ async def test_request_mentioning_sensitive_data_needs_a_legal_decision_to_relea
     ref = await desk.file(text_="Employee names with date of birth and home address")
     row = await desk.row(ref)
     assert row.legal_review is True
-    refused = await desk.decide(ref, "reviewer", decision="release", links=["https://d.example/a.csv"])
+    refused = await desk.decide(
+        ref, "reviewer", decision="release", links=["https://d.example/a.csv"]
+    )
     assert refused.status_code == 403
     assert "legal" in refused.json()["detail"]
-    assert (await desk.decide(ref, "legal", decision="release", links=["https://d.example/a.csv"])).status_code == 202
+    assert (
+        await desk.decide(ref, "legal", decision="release", links=["https://d.example/a.csv"])
+    ).status_code == 202
 
 
 async def test_partial_release_lists_withheld_parts_each_with_its_exemption(desk) -> None:  # type: ignore[no-untyped-def]
     ref = await desk.file()
     answer = await desk.decide(
-        ref, "reviewer", decision="release", links=["https://d.example/trees.csv"],
+        ref,
+        "reviewer",
+        decision="release",
+        links=["https://d.example/trees.csv"],
         redactions=["owner names"],
         withheld_parts=[{"description": "security camera locations", "exemption_code": "26n"}],
     )
@@ -101,7 +137,9 @@ async def test_partial_release_lists_withheld_parts_each_with_its_exemption(desk
 async def test_extension_moves_the_due_date_within_the_policy_limits(desk) -> None:  # type: ignore[no-untyped-def]
     ref = await desk.file()  # Worcester, Monday 2026-11-23: due Tuesday 2026-12-08
     assert (await desk.row(ref)).response_due_on == date(2026, 12, 8)
-    too_long = await desk.decide(ref, "clerk", decision="extend", business_days=16, reason="large extract")
+    too_long = await desk.decide(
+        ref, "clerk", decision="extend", business_days=16, reason="large extract"
+    )
     assert too_long.status_code == 422
     ok = await desk.decide(ref, "clerk", decision="extend", business_days=5, reason="large extract")
     assert ok.status_code == 202
@@ -124,7 +162,9 @@ async def test_cost_estimate_then_acceptance_moves_on_and_decline_closes(desk) -
     assert estimate.data["total"] == "30.00"  # 100 pages at $0.05 + 1 billable hour at $25
     assert (await desk.row(ref)).state == "awaiting_cost_acceptance"
     await _from_requester(desk, ref, CostAccepted(text="yes"))
-    await eventually(lambda: desk.row(ref, "state = 'in_review'"), what="in review after acceptance")
+    await eventually(
+        lambda: desk.row(ref, "state = 'in_review'"), what="in review after acceptance"
+    )
 
     other = await desk.file()
     await desk.decide(other, "reviewer", decision="estimate", search_hours="4")
@@ -134,9 +174,13 @@ async def test_cost_estimate_then_acceptance_moves_on_and_decline_closes(desk) -
     assert closed.data["reason"] == "cost_declined"
 
 
-async def test_clarification_pause_moves_the_response_deadline_by_the_business_days_paused(desk) -> None:  # type: ignore[no-untyped-def]
+async def test_clarification_pause_moves_the_response_deadline_by_the_business_days_paused(
+    desk,
+) -> None:  # type: ignore[no-untyped-def]
     ref = await desk.file()  # due Tuesday 2026-12-08
-    assert (await desk.decide(ref, "clerk", decision="clarify", questions=["Which years?"])).status_code == 202
+    assert (
+        await desk.decide(ref, "clerk", decision="clarify", questions=["Which years?"])
+    ).status_code == 202
     assert (await desk.row(ref)).state == "awaiting_clarification"
     desk.clock.advance(timedelta(days=3))  # Thursday 26th (Thanksgiving): answered
     await _from_requester(desk, ref, ClarificationReceived(text="2020 to 2025"))
@@ -148,7 +192,9 @@ async def test_clarification_pause_moves_the_response_deadline_by_the_business_d
     assert resumed.data["response"]["pauses"][0]["business_days"] == 2
 
 
-async def test_missing_required_details_get_specific_questions_and_a_catalog_match_closes_in_cary(desk) -> None:  # type: ignore[no-untyped-def]
+async def test_missing_required_details_get_specific_questions_and_a_catalog_match_closes_in_cary(
+    desk,
+) -> None:  # type: ignore[no-untyped-def]
     ref = await desk.file("cary-nc", missing_fields=["format"])
     [needed] = await desk.events(ref, "ClarificationNeeded")
     assert any("format" in q for q in needed.data["questions"])
@@ -156,17 +202,30 @@ async def test_missing_required_details_get_specific_questions_and_a_catalog_mat
 
     published = await desk.file(
         "cary-nc",
-        catalog_matches=[{"identifier": "permits", "title": "Building Permits", "score": 0.92,
-                          "url": "https://data.cary-nc.example/permits", "matched_text": "building permits"}],
+        catalog_matches=[
+            {
+                "identifier": "permits",
+                "title": "Building Permits",
+                "score": 0.92,
+                "url": "https://data.cary-nc.example/permits",
+                "matched_text": "building permits",
+            }
+        ],
     )
     [closed] = await desk.events(published, "Closed")
     assert closed.data["reason"] == "already_published"
     assert "https://data.cary-nc.example/permits" in closed.data["note"]
 
 
-async def test_released_api_access_issues_a_key_a_gateway_can_verify_suspend_and_revoke(desk) -> None:  # type: ignore[no-untyped-def]
+async def test_released_api_access_issues_a_key_a_gateway_can_verify_suspend_and_revoke(
+    desk,
+) -> None:  # type: ignore[no-untyped-def]
     ref = await desk.file("cary-nc", kind="api_access")
-    assert (await desk.decide(ref, "reviewer", decision="release", links=["https://api.cary-nc.example"])).status_code == 202
+    assert (
+        await desk.decide(
+            ref, "reviewer", decision="release", links=["https://api.cary-nc.example"]
+        )
+    ).status_code == 202
     [issued] = await desk.events(ref, "ApiKeyIssued")
     key_id = issued.data["key_id"]
     key = api_key("test-secret", key_id)
@@ -176,19 +235,40 @@ async def test_released_api_access_issues_a_key_a_gateway_can_verify_suspend_and
 
     verify = await desk.client.get("/v1/api-keys/verify", headers={"X-API-Key": key})
     assert verify.status_code == 200 and verify.json()["scopes"] == ["read", "bulk"]
-    assert (await desk.client.get("/v1/api-keys/verify", headers={"X-API-Key": key + "x"})).status_code == 401
+    assert (
+        await desk.client.get("/v1/api-keys/verify", headers={"X-API-Key": key + "x"})
+    ).status_code == 401
 
-    assert (await desk.client.post(f"/v1/api-keys/{key_id}/suspend", json={"reason": "scraping", "until": "2026-12-01"},
-                                   headers=desk.as_("clerk"))).status_code == 403
-    suspended = await desk.client.post(f"/v1/api-keys/{key_id}/suspend", json={"reason": "scraping", "until": "2026-12-01"},
-                                       headers=desk.as_("manager"))
+    assert (
+        await desk.client.post(
+            f"/v1/api-keys/{key_id}/suspend",
+            json={"reason": "scraping", "until": "2026-12-01"},
+            headers=desk.as_("clerk"),
+        )
+    ).status_code == 403
+    suspended = await desk.client.post(
+        f"/v1/api-keys/{key_id}/suspend",
+        json={"reason": "scraping", "until": "2026-12-01"},
+        headers=desk.as_("manager"),
+    )
     assert suspended.status_code == 202
     refused = await desk.client.get("/v1/api-keys/verify", headers={"X-API-Key": key})
     assert refused.status_code == 403 and "suspended" in refused.json()["detail"]
-    await desk.client.post(f"/v1/api-keys/{key_id}/revoke", json={"reason": "terms broken"}, headers=desk.as_("manager"))
-    assert "revoked" in (await desk.client.get("/v1/api-keys/verify", headers={"X-API-Key": key})).json()["detail"]
+    await desk.client.post(
+        f"/v1/api-keys/{key_id}/revoke",
+        json={"reason": "terms broken"},
+        headers=desk.as_("manager"),
+    )
+    assert (
+        "revoked"
+        in (await desk.client.get("/v1/api-keys/verify", headers={"X-API-Key": key})).json()[
+            "detail"
+        ]
+    )
     assert [e.type for e in await desk.events(ref) if e.type.startswith("ApiKey")] == [
-        "ApiKeyIssued", "ApiKeySuspended", "ApiKeyRevoked",
+        "ApiKeyIssued",
+        "ApiKeySuspended",
+        "ApiKeyRevoked",
     ]
 
 
