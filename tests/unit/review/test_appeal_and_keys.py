@@ -25,11 +25,6 @@ def test_worcester_appeal_is_due_90_calendar_days_after_the_decision() -> None:
     assert appeal_deadline(WORCESTER, date(2026, 3, 4)) == date(2026, 6, 2)
 
 
-def test_worcester_calendar_days_ignore_weekends_and_holidays() -> None:
-    decided = date(2026, 11, 20)  # before Thanksgiving
-    assert appeal_deadline(WORCESTER, decided) == decided + timedelta(days=90)
-
-
 def test_a_business_day_appeal_period_skips_weekends_and_holidays() -> None:
     policy = business_days_variant(WORCESTER, 3)
     # Fri 2026-05-22; Sat/Sun skipped, Mon 05-25 Memorial Day skipped: Tue, Wed, Thu
@@ -106,11 +101,6 @@ def test_a_suspended_key_is_refused_until_and_on_its_date_then_works(
     assert result.ok is (status_code == 200)
     if status_code == 403:
         assert "suspended until 2026-06-10" in result.reason
-
-
-def test_a_suspension_without_an_end_date_stays_403() -> None:
-    result = check(key(status="suspended", status_reason="review"), GOOD, date(2030, 1, 1))
-    assert result.status_code == 403
 
 
 def test_an_expired_key_is_403_but_works_on_its_last_day() -> None:

@@ -35,13 +35,6 @@ def test_worcester_first_two_search_hours_are_free() -> None:
     assert any("2 hours free" in reason for reason in quote.waived_reasons)
 
 
-def test_worcester_search_within_the_free_hours_costs_nothing() -> None:
-    quote = price(WORCESTER, WorkEstimate(search_hours=D(2)))
-    assert quote.lines == []
-    assert quote.total == 0
-    assert not quote.chargeable
-
-
 def test_worcester_hourly_rate_above_25_dollars_is_capped_at_25() -> None:
     quote = price(WORCESTER, WorkEstimate(search_hours=D(3), hourly_rate=D("40.00")))
     assert quote.lines[0].unit_price == D("25.00")

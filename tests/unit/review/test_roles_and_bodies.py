@@ -131,7 +131,10 @@ def test_an_unknown_decision_is_refused_naming_the_decision_field() -> None:
     ("body", "loc"),
     [
         ({"decision": "clarify", "questions": []}, ("clarify", "questions")),
-        ({"decision": "extend", "business_days": 0, "reason": "volume"}, ("extend", "business_days")),
+        (
+            {"decision": "extend", "business_days": 0, "reason": "volume"},
+            ("extend", "business_days"),
+        ),
         ({"decision": "withhold", "explanation": "privacy"}, ("withhold", "exemption_code")),
         ({"decision": "release", "links": ["not a url"]}, ("release", "links", 0)),
         ({"decision": "release", "links": ["javascript:alert(1)"]}, ("release", "links", 0)),
