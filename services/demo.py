@@ -23,6 +23,7 @@ from services.runner import attach
 from shared.clock import FixedClock
 from shared.runtime import load_resources, open_database, serve
 from shared.settings import Settings
+from shared.topology import delete
 
 DEMO_NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 
@@ -113,7 +114,7 @@ async def run_demo(settings: Settings) -> int:
             finally:
                 stop.set()
                 await server
-                await _delete_namespace(resources)
+                await delete(settings.amqp_url, resources.topology)
     finally:
         smtp.stop()
 
@@ -219,23 +220,3 @@ def _print_report(rows: list[Any], unfiled: list[Any], inbox: _Inbox) -> None:
     print(f"\nReceipts delivered to the local SMTP server: {len(inbox.received)}")
     for message in inbox.received:
         print(f"  To: {message['To']}\n      Subject: {message['Subject']}")
-
-
-async def _delete_namespace(resources: Any) -> None:
-    import aio_pika
-
-    from shared.topology import SERVICES
-
-    topology = resources.topology
-    connection = await aio_pika.connect(resources.settings.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for service in SERVICES:
-            for name in (
-                topology.queue_name(service),
-                topology.retry_queue_name(service),
-                topology.dead_queue_name(service),
-            ):
-                await channel.queue_delete(name)
-        for name in (topology.exchange_name, topology.dead_letter_exchange_name):
-            await channel.exchange_delete(name)

@@ -168,4 +168,20 @@ async def declare(
         await dead_queue.bind(dead, routing_key=topology.queue_name(service))
 
 
+async def delete(amqp_url: str, topology: Topology) -> None:
+    """Remove every exchange and queue of a namespace (test runs, the demo)."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for service in SERVICES:
+            for name in (
+                topology.queue_name(service),
+                topology.retry_queue_name(service),
+                topology.dead_queue_name(service),
+            ):
+                await channel.queue_delete(name)
+        for name in (topology.exchange_name, topology.dead_letter_exchange_name):
+            await channel.exchange_delete(name)
+
+
 PERSISTENT = aio_pika.DeliveryMode.PERSISTENT

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from shared.db.admin import drop_database, ensure_database
 from shared.db.migrations import upgrade
 from shared.settings import Settings
-from shared.topology import SERVICES, Topology
+from shared.topology import SERVICES, Topology, delete
 from tests.services import ServiceUrls, find_services
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -60,22 +60,7 @@ def database_url(service_urls: ServiceUrls, run_id: str) -> Iterator[str]:
 def namespace(service_urls: ServiceUrls, run_id: str) -> Iterator[str]:
     ns = f"test-{run_id}."
     yield ns
-    asyncio.run(_delete_namespace(service_urls.amqp_url, Topology(namespace=ns)))
-
-
-async def _delete_namespace(amqp_url: str, topology: Topology) -> None:
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for service in SERVICES:
-            for name in (
-                topology.queue_name(service),
-                topology.retry_queue_name(service),
-                topology.dead_queue_name(service),
-            ):
-                await channel.queue_delete(name)
-        for name in (topology.exchange_name, topology.dead_letter_exchange_name):
-            await channel.exchange_delete(name)
+    asyncio.run(delete(service_urls.amqp_url, Topology(namespace=ns)))
 
 
 class SmtpSink:
