@@ -19,11 +19,13 @@ QUESTIONS = {
 def sensitive_terms_in(policy: Policy, *texts: str) -> list[str]:
     """The policy's sensitive-data terms that occur as whole words in the request."""
     haystack = " ".join(texts).lower()
-    return [
-        term
-        for term in policy.sensitive_terms
-        if re.search(rf"(?<![a-z0-9]){re.escape(term.lower())}(?![a-z0-9])", haystack)
-    ]
+    return [term for term in policy.sensitive_terms if _term_pattern(term).search(haystack)]
+
+
+def _term_pattern(term: str) -> re.Pattern[str]:
+    # words may be split by any white space (wrapped mail lines); a plural still counts
+    words = r"\s+".join(re.escape(w) for w in term.lower().split())
+    return re.compile(rf"(?<![a-z0-9]){words}(?:s|es)?(?![a-z0-9])")
 
 
 def clarification_questions(policy: Policy, missing_fields: list[str]) -> list[str]:

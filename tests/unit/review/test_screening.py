@@ -51,11 +51,6 @@ def test_terms_only_in_one_policy_are_flagged_only_there() -> None:
     assert sensitive_terms_in(CARY, "CORI checks") == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: a multi-word term split by a line wrap or double space (common in email"
-    " bodies) is not flagged: the pattern requires exactly one space between words",
-    strict=True,
-)
 def test_a_sensitive_phrase_wrapped_across_lines_is_still_flagged() -> None:
     assert "date of birth" in sensitive_terms_in(WORCESTER, "list every name and date of\nbirth")
 
