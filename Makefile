@@ -16,6 +16,7 @@ install: $(STAMP)
 
 services:
 	bash infra/ensure-services.sh
+	bash infra/ensure-test-tools.sh
 
 migrate: install services
 	$(BIN)/recordsdesk migrate
@@ -35,6 +36,7 @@ test: install services lint typecheck
 
 bench: install services
 	$(BIN)/python bench/mail_pipe.py
+	$(BIN)/python bench/notify.py
 
 run: migrate
 	$(BIN)/recordsdesk run all

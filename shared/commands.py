@@ -1,7 +1,6 @@
 """Typer commands behind `recordsdesk` (everything except the fast `mail` pipe)."""
 
 import asyncio
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -58,12 +57,48 @@ def run(
         raise typer.Exit(2) from exc
 
 
-@app.command()
-def mail() -> None:
+mail_app = typer.Typer(
+    invoke_without_command=True,
+    help="Inbound mail: with no command, store one raw message from stdin (the MTA pipe).",
+)
+app.add_typer(mail_app, name="mail")
+
+
+@mail_app.callback()
+def mail(
+    ctx: typer.Context,
+    recipient: Annotated[str, typer.Option(help="envelope recipient, as the MTA saw it")] = "",
+) -> None:
     """Read one raw RFC 5322 message on stdin and store it (exit 0, or 75 to retry)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from services.intake.mail_drop import main as mail_main
 
-    raise typer.Exit(mail_main(sys.argv[2:]))
+    raise typer.Exit(mail_main(["--recipient", recipient] if recipient else []))
+
+
+@mail_app.command("reprocess")
+def mail_reprocess(
+    mail_id: Annotated[int, typer.Argument(help="the inbound mail's id")],
+) -> None:
+    """Run a quarantined or held message through the mail room again (after a fix)."""
+    from services.intake.mailroom import MailRoom, Outcome
+    from shared.runtime import load_resources, open_database
+
+    settings = _settings()
+
+    async def go() -> Outcome | str:
+        async with open_database(settings) as (engine, _sessions):
+            resources = load_resources(settings, engine)
+            mailroom = MailRoom(resources.new_uow, resources.policies, settings.secret_key)
+            return await mailroom.reprocess(mail_id)
+
+    result = asyncio.run(go())
+    if isinstance(result, str):
+        typer.echo(f"recordsdesk mail reprocess: {result}", err=True)
+        raise typer.Exit(1)
+    where = f" ({result.ref})" if result.ref else ""
+    typer.echo(f"inbound mail {mail_id}: {result.status}{where}: {result.reason}")
 
 
 @staff_app.command("add")
@@ -135,3 +170,80 @@ def demo() -> None:
     settings = Settings()
     configure_logging("WARNING")  # the table is the output; logs only when something is wrong
     raise typer.Exit(asyncio.run(run_demo(settings)))
+
+
+address_app = typer.Typer(no_args_is_help=True, help="Email addresses notify holds back.")
+app.add_typer(address_app, name="address")
+
+
+@address_app.command("clear")
+def address_clear(
+    address: Annotated[str, typer.Argument(help="the address to mail again")],
+) -> None:
+    """Let an address marked undeliverable (after a 5xx or a bounce) be mailed again."""
+    from services.notify.addresses import clear
+    from shared.clock import SystemClock
+    from shared.runtime import open_database
+    from shared.unit_of_work import UnitOfWork
+
+    settings = _settings()
+
+    async def go() -> int:
+        async with (
+            open_database(settings) as (_engine, sessions),
+            UnitOfWork(sessions, SystemClock()) as uow,
+        ):
+            cleared = await clear(uow, address)
+            await uow.commit()
+        return cleared
+
+    if asyncio.run(go()):
+        typer.echo(f"{address}: cleared; it will be mailed again")
+    else:
+        typer.echo(f"{address}: was not marked undeliverable")
+
+
+catalog_app = typer.Typer(no_args_is_help=True, help="Published-data catalogs (DCAT-US data.json).")
+app.add_typer(catalog_app, name="catalog")
+
+
+@catalog_app.command("import")
+def catalog_import(
+    source: Annotated[str, typer.Argument(help="a data.json file, or an http(s) URL of one")],
+    jurisdiction: Annotated[str, typer.Option(help="policy id, e.g. worcester-ma")],
+) -> None:
+    """Load a DCAT-US 1.1 catalog; it replaces the jurisdiction's datasets."""
+    from services.intake.catalog import CatalogError, ImportReport, import_catalog
+    from shared.clock import SystemClock
+    from shared.policy import PolicyBook, PolicyError
+    from shared.runtime import open_database
+    from shared.unit_of_work import UnitOfWork
+
+    settings = _settings()
+    try:
+        known = PolicyBook.load(settings.policy_dir).ids
+    except PolicyError as exc:
+        typer.echo(f"recordsdesk: policy error:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if jurisdiction not in known:
+        raise typer.BadParameter(
+            f"unknown jurisdiction; one of {', '.join(known)}", param_hint="--jurisdiction"
+        )
+
+    async def go() -> ImportReport:
+        async with open_database(settings) as (_engine, sessions):
+            return await import_catalog(
+                lambda: UnitOfWork(sessions, SystemClock()), jurisdiction, source
+            )
+
+    try:
+        report = asyncio.run(go())
+    except CatalogError as exc:
+        typer.echo(f"recordsdesk: catalog not imported, nothing changed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    for problem in report.problems:
+        typer.echo(f"skipped {problem}", err=True)
+    typer.echo(
+        f"{report.jurisdiction}: imported {report.imported} dataset(s), replacing"
+        f" {report.replaced}; {report.not_public} not public, {len(report.problems)} skipped"
+    )

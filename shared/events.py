@@ -53,6 +53,7 @@ class RequestFiled(Event):
     inbound_message_id: str | None = None
     catalog_matches: list[dict[str, Any]] = []
     possible_duplicates: list[str] = []
+    linked_ref: str | None = None  # a reply to a long-closed request opens a new one linked to it
 
 
 class ClarificationReceived(Event):

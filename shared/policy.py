@@ -135,6 +135,17 @@ class Policy(Strict):
         default=2, ge=0, description="Remind the assignee this many business days before the response is due."
     )
     templates_dir: Path | None = None
+    max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1,
+        description="Larger attachments are not stored (the mail is kept); requester and staff are told.",
+    )
+    max_new_mail_requests_per_sender_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="More new requests by mail from one sender in an hour are held for staff, "
+        "so a mail loop cannot make us send receipt after receipt.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "Policy":

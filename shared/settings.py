@@ -26,6 +26,27 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 30.0
+    smtp_cert_bundle: Path | None = Field(
+        default=None, description="CA file to trust for STARTTLS (a private relay's own CA)."
+    )
+    smtp_retry_attempts: int = Field(
+        default=3, ge=1, description="Tries of one message on a 4xx before the retry queue."
+    )
+    smtp_retry_initial_seconds: float = Field(default=1.0, ge=0)
+    smtp_retry_max_seconds: float = Field(default=30.0, ge=0)
+    notify_rate_limit: int = Field(
+        default=20, ge=1, description="Most mails to one requester address per window."
+    )
+    notify_rate_window_seconds: int = Field(default=3600, ge=1)
+    notify_claim_lease_seconds: int = Field(
+        default=600, ge=1, description="After this a claimed, unmarked mail may be sent again."
+    )
+    notify_retry_after_seconds: int = Field(
+        default=900, ge=1, description="When the sweeper retries a mail the retry queue gave up on."
+    )
+    notify_sweep_seconds: float = Field(
+        default=30.0, gt=0, description="How often deferred and stale mails are looked at."
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     public_base_url: str = "http://127.0.0.1:8080"

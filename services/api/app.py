@@ -1,9 +1,9 @@
 """FastAPI application factory. Routes decode, call one core function, and return."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from pydantic import BaseModel, Field, field_validator
@@ -12,7 +12,14 @@ from sqlmodel import col, select
 
 from services.api.auth import staff_for_token
 from services.api.review_routes import review_router
-from services.intake.filing import NewRequest, file_request
+from services.intake.web_form import (
+    IdempotencyKeyReused,
+    RateLimited,
+    WebLimits,
+    WebSubmission,
+    body_fingerprint,
+    submit_web_request,
+)
 from shared.db.tables import EventRecord, StaffMember
 from shared.db.tables import Request as RequestRow
 from shared.policy import _address
@@ -40,6 +47,19 @@ class FiledOut(BaseModel):
     reference: str
     status_token: str
     status_url: str
+    kind: str = Field(description="open_data, extract, api_access or public_records, as read")
+    missing_fields: list[str] = Field(
+        description="What the jurisdiction asks for that the request does not say yet"
+    )
+
+
+def _client_address(request: Request, trust_forwarded_for: bool) -> str:
+    """Who is submitting, for the per-client limit: the peer, or behind a trusted reverse
+    proxy the last X-Forwarded-For entry (the one that proxy added)."""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if trust_forwarded_for and forwarded.strip():
+        return forwarded.split(",")[-1].strip()[:320]
+    return request.client.host if request.client else "unknown"
 
 
 class EventOut(BaseModel):
@@ -108,8 +128,38 @@ def create_api(resources: Resources) -> FastAPI:
     Staff = Annotated[StaffMember, Depends(staff)]
     app.include_router(review_router(resources, staff))
 
-    @app.post("/v1/requests", status_code=status.HTTP_201_CREATED, response_model=FiledOut)
-    async def post_request(body: WebRequestIn) -> FiledOut:
+    web_limits = WebLimits(
+        window_seconds=settings.web_rate_window_seconds,
+        per_email=settings.web_requests_per_email,
+        per_client=settings.web_requests_per_client,
+        key_lifetime=timedelta(hours=settings.idempotency_key_hours),
+    )
+
+    @app.post(
+        "/v1/requests",
+        status_code=status.HTTP_201_CREATED,
+        response_model=FiledOut,
+        responses={
+            422: {
+                "description": "A field is missing or wrong, or the Idempotency-Key was used"
+                " for a different submission; the detail names it"
+            },
+            429: {"description": "Too many requests from this address or client; see Retry-After"},
+        },
+    )
+    async def post_request(
+        body: WebRequestIn,
+        request: Request,
+        response: Response,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                pattern=r"^[\x21-\x7e]{1,255}$",
+                description="Any unique value per submission; a repeat files nothing new",
+            ),
+        ] = None,
+    ) -> FiledOut:
         policy = resources.policies.get(body.jurisdiction)
         if policy is None:
             raise HTTPException(
@@ -122,26 +172,42 @@ def create_api(resources: Resources) -> FastAPI:
                     }
                 ],
             )
-        async with resources.new_uow() as uow:
-            filed = await file_request(
-                uow,
-                policy,
-                NewRequest(
-                    channel="web",
-                    requester_email=body.email,
-                    requester_name=body.name,
-                    subject=body.subject,
-                    body=body.description,
-                    received_at=resources.clock.now(),
-                ),
-                settings.secret_key,
-            )
-            await uow.commit()
-        filed_counter.labels(policy.id).inc()
+        submission = WebSubmission(
+            policy=policy,
+            email=body.email,
+            name=body.name,
+            subject=body.subject,
+            description=body.description,
+            client=_client_address(request, settings.web_trust_forwarded_for),
+            idempotency_key=idempotency_key,
+            body_sha256=body_fingerprint(body.model_dump()),
+        )
+        try:
+            async with resources.new_uow() as uow:
+                outcome = await submit_web_request(uow, submission, web_limits, settings.secret_key)
+                await uow.commit()
+        except RateLimited as exc:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                str(exc),
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from exc
+        except IdempotencyKeyReused as exc:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                [{"loc": ["header", "Idempotency-Key"], "msg": str(exc), "type": "value_error"}],
+            ) from exc
+        filed = outcome.filed
+        if outcome.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        else:
+            filed_counter.labels(policy.id).inc()
         return FiledOut(
             reference=filed.ref,
             status_token=filed.status_token,
             status_url=f"{settings.public_base_url.rstrip('/')}/v1/status/{filed.status_token}",
+            kind=filed.kind,
+            missing_fields=list(filed.missing_fields),
         )
 
     @app.get("/v1/status/{token}")

@@ -183,6 +183,7 @@ class InboundMail(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = None
     processed_at: datetime | None = _ts(nullable=True)
+    content_sha256: str | None = Field(default=None, max_length=64)
 
 
 class Notification(SQLModel, table=True):
@@ -203,6 +204,8 @@ class Notification(SQLModel, table=True):
     claimed_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
     last_error: str | None = None
+    # deferred (rate limit) or retry rows: when notify's sweeper picks them up (0005_notify)
+    next_attempt_at: datetime | None = _ts(nullable=True)
 
 
 class AddressStatus(SQLModel, table=True):
@@ -212,6 +215,39 @@ class AddressStatus(SQLModel, table=True):
     undeliverable: bool = False
     reason: str | None = None
     updated_at: datetime = _ts()
+    temporary_failures: int = 0
+
+
+class AttachmentContent(SQLModel, table=True):
+    """An attachment's bytes, stored once however many mails carry them."""
+
+    __tablename__ = "attachment_contents"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _ts()
+
+
+class MailAttachment(SQLModel, table=True):
+    """One attachment of one inbound mail; `stored` is false when it was over the size limit."""
+
+    __tablename__ = "mail_attachments"
+    __table_args__ = (
+        UniqueConstraint("inbound_mail_id", "position", name="uq_mail_attachments_position"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
+    )
+    inbound_mail_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    position: int
+    request_ref: str | None = Field(default=None, index=True, max_length=32)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=255)
+    size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str = Field(max_length=64)
+    stored: bool
 
 
 class StaffMember(SQLModel, table=True):

@@ -77,12 +77,6 @@ def test_line_breaks_typed_by_a_requester_cannot_add_a_header(subject: str, name
     assert "\n" not in parsed["Subject"] and "\r" not in parsed["Subject"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: one_line() flattens CR/LF/C0 but not U+2028/U+2029/U+0085, which the email "
-    "policy treats as line breaks, so compose() raises ValueError for such a subject",
-    raises=ValueError,
-    strict=True,
-)
 def test_unicode_line_separator_in_subject_is_flattened_not_fatal() -> None:
     message = make(subject="Payroll\u2028Bcc: spy@evil.example")
     assert message["Subject"] == "[WOR-2026-000001] Payroll Bcc: spy@evil.example"
