@@ -118,7 +118,8 @@ class OutboxRelay:
             while not stop.is_set():
                 wake.clear()
                 try:
-                    await self.drain()
+                    while not stop.is_set() and await self.publish_pending():
+                        pass
                 except Exception as exc:  # keep relaying after a database or broker blip
                     log.error("outbox relay pass failed", error=repr(exc))
                 await wait_any(wake, stop, poll_seconds)

@@ -132,7 +132,9 @@ class Policy(Strict):
     catalog: CatalogRule
     reopen_within_days: int = Field(default=30, ge=0)
     response_reminder_business_days: int = Field(
-        default=2, ge=0, description="Remind the assignee this many business days before the response is due."
+        default=2,
+        ge=0,
+        description="Remind the assignee this many business days before the response is due.",
     )
     templates_dir: Path | None = None
     max_attachment_bytes: int = Field(

@@ -259,6 +259,8 @@ async def _release(
             }
         )
     await _decided(uow, policy, request)
+    if withheld:  # the withheld parts can be appealed like a withholding
+        _open_appeal_window(uow, policy, request)
     record(
         uow,
         request,
@@ -279,11 +281,7 @@ async def _withhold(
 ) -> None:
     citation, text = _exemption(policy, body.exemption_code, "exemption_code")
     await _decided(uow, policy, request)
-    appeal_by = appeal_deadline(policy, policy.calendar.local(uow.clock.now()).date())
-    request.appeal_deadline = appeal_by
-    timers.schedule(
-        uow, request, "appeal_window", policy.calendar.start_of_day(appeal_by + timedelta(days=1))
-    )
+    appeal_by = _open_appeal_window(uow, policy, request)
     record(
         uow,
         request,
@@ -296,6 +294,14 @@ async def _withhold(
         ),
         actor=actor,
     )
+
+
+def _open_appeal_window(uow: UnitOfWork, policy: Policy, request: Request) -> date:
+    appeal_by = appeal_deadline(policy, policy.calendar.local(uow.clock.now()).date())
+    request.appeal_deadline = appeal_by
+    closes_at = policy.calendar.start_of_day(appeal_by + timedelta(days=1))
+    timers.schedule(uow, request, "appeal_window", closes_at)
+    return appeal_by
 
 
 def appeal_deadline(policy: Policy, decided_on: date) -> date:

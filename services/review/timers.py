@@ -19,13 +19,16 @@ log = get_logger(__name__)
 
 TimerHandler = Callable[[UnitOfWork, Timer], Awaitable[None]]
 
+# The timer and its request are locked together, skipping either when another worker holds
+# it: a handler (or a staff decision) that locks the request and then touches its other
+# timers can then never deadlock with a second firing worker.
 _CLAIM = text(
     """
-    SELECT id FROM timers
-    WHERE status = 'pending' AND due_at <= :now
-    ORDER BY due_at, id
+    SELECT t.id FROM timers t JOIN requests r ON r.ref = t.request_ref
+    WHERE t.status = 'pending' AND t.due_at <= :now
+    ORDER BY t.due_at, t.id
     LIMIT 1
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF t, r SKIP LOCKED
     """
 )
 
@@ -100,7 +103,8 @@ class TimerFiring:
         """Fire continuously; a due timer waits at most `poll_seconds`."""
         while not stop.is_set():
             try:
-                await self.fire_due()
+                while not stop.is_set() and await self.fire_one():
+                    pass
             except Exception as exc:
                 log.error("timer pass failed", error=repr(exc))
             await wait_any(asyncio.Event(), stop, poll_seconds)

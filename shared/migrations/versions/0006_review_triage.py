@@ -19,7 +19,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column(
         "requests",
-        sa.Column("triage", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False),
+        sa.Column(
+            "triage", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False
+        ),
     )
     op.add_column("requests", sa.Column("appeal_deadline", sa.Date(), nullable=True))
 

@@ -131,7 +131,9 @@ async def test_partial_release_lists_withheld_parts_each_with_its_exemption(desk
     [released] = await desk.events(ref, "Released")
     assert released.data["partial"] is True
     assert released.data["withheld_parts"][0]["citation"] == "M.G.L. c.4 §7(26)(n)"
-    assert (await desk.row(ref)).state == "partially_released"
+    row = await desk.row(ref)
+    assert row.state == "partially_released"
+    assert row.appeal_deadline == date(2026, 11, 23) + timedelta(days=90)
 
 
 async def test_extension_moves_the_due_date_within_the_policy_limits(desk) -> None:  # type: ignore[no-untyped-def]
