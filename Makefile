@@ -36,6 +36,7 @@ test: install services lint typecheck
 
 bench: install services
 	$(BIN)/python bench/mail_pipe.py
+	$(BIN)/python bench/mailroom.py
 	$(BIN)/python bench/notify.py
 
 run: migrate

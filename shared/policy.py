@@ -65,6 +65,13 @@ class FeeSchedule(Strict):
     citation: str
 
 
+class TriageEstimate(Strict):
+    """The work a typical request of one kind takes, priced at filing for an early estimate."""
+
+    pages: int = Field(default=0, ge=0)
+    search_hours: Decimal = Field(default=Decimal(0), ge=0)
+
+
 class Exemption(Strict):
     code: str
     citation: str
@@ -122,6 +129,9 @@ class Policy(Strict):
     clarification: ClarificationRule
     extensions: ExtensionRule
     fees: FeeSchedule
+    triage_estimates: dict[
+        Literal["open_data", "extract", "api_access", "public_records"], TriageEstimate
+    ] = {}
     required_fields: list[RequestField] = []
     purpose_may_be_required: bool = True
     sensitive_terms: list[str] = []
@@ -173,6 +183,9 @@ class Policy(Strict):
     @property
     def mail_domain(self) -> str:
         return self.sender_address.split("@", 1)[1]
+
+    def triage_estimate(self, kind: str) -> TriageEstimate | None:
+        return next((e for k, e in self.triage_estimates.items() if k == kind), None)
 
     def exemption(self, code: str) -> Exemption | None:
         return next((e for e in self.exemptions if e.code == code), None)

@@ -92,6 +92,11 @@ async def serve(resources: Resources, stop: asyncio.Event) -> None:
                 raise task.exception()  # type: ignore[misc]
     finally:
         stop.set()
+        # Workers finish their current step; one stuck past the grace period (say, on a lock)
+        # is cancelled: its transaction rolls back and its message is redelivered, never lost.
+        _, stuck = await asyncio.wait(tasks, timeout=settings.shutdown_grace_seconds)
+        for task in stuck:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await broker.stop()
 

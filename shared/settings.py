@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     retry_delay_ms: int = Field(
         default=2000, ge=10, description="Delay before a failed message is retried."
     )
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0)
     relay_poll_seconds: float = 2.0
     timer_poll_seconds: float = 5.0
     mail_poll_seconds: float = 2.0

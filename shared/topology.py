@@ -148,7 +148,7 @@ def make_broker(settings: Settings) -> RabbitBroker:
             publisher_confirms=True,
             on_return_raises=True,
         ),
-        graceful_timeout=15.0,
+        graceful_timeout=settings.shutdown_grace_seconds,
         logger=None,
     )
 

@@ -13,14 +13,18 @@ from pydantic import BaseModel, Field, HttpUrl
 
 from services.review import clocks, timers
 from services.review.fees import WorkEstimate, price
-from services.review.handlers import ask_for_clarification, close, record, touch
+from services.review.handlers import (
+    ask_for_clarification,
+    ask_to_accept_cost,
+    close,
+    record,
+    touch,
+)
 from services.review.lifecycle import Decision, State, TransitionForbidden, next_state
-from shared.calendar import previous_business_day
 from shared.db.tables import ApiKey, Request, StaffMember
 from shared.events import (
     Actor,
     ApiKeyIssued,
-    CostEstimated,
     DeadlineExtended,
     DeadlinesSet,
     Envelope,
@@ -204,34 +208,8 @@ async def _estimate(
         raise DecisionInvalid(
             "body", f"no fee may be charged here ({why}); proceed without an estimate"
         )
-    await timers.cancel(uow, request.ref, ["acknowledgment", *clocks.COST_TIMERS])
-    rule = policy.clarification
-    now = uow.clock.now()
-    respond_by_at = clocks.business_days_from(policy, now, rule.abandon_after_business_days)
-    timers.schedule(
-        uow,
-        request,
-        "cost_reminder",
-        clocks.business_days_from(policy, now, rule.reminder_after_business_days),
-    )
-    timers.schedule(uow, request, "cost_abandon", respond_by_at)
-    request.cost_estimate = {
-        "lines": [line.model_dump(mode="json") for line in quote.lines],
-        "total": str(quote.total),
-        "waived": quote.waived_reasons,
-    }
-    record(
-        uow,
-        request,
-        CostEstimated(
-            lines=quote.lines,
-            total=quote.total,
-            respond_by=previous_business_day(
-                policy.calendar, policy.calendar.local(respond_by_at).date()
-            ),
-        ),
-        actor=actor,
-    )
+    await timers.cancel(uow, request.ref, ["acknowledgment"])
+    await ask_to_accept_cost(uow, policy, request, quote, None, actor)
 
 
 def _exemption(policy: Policy, code: str, field: str) -> tuple[str, str]:

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Literal
 
 from services.review import clocks, timers
+from services.review.fees import Quote, WorkEstimate, price
 from services.review.lifecycle import RequesterStep, State, after_requester
 from services.review.screening import clarification_questions, sensitive_terms_in
+from shared.calendar import previous_business_day
 from shared.db.tables import Request
 from shared.events import (
     SYSTEM,
@@ -21,6 +23,7 @@ from shared.events import (
     CloseReason,
     CostAccepted,
     CostDeclined,
+    CostEstimated,
     DeadlinesSet,
     Envelope,
     Event,
@@ -77,6 +80,42 @@ async def ask_for_clarification(
         clocks.business_days_from(policy, uow.clock.now(), rule.abandon_after_business_days),
     )
     record(uow, request, ClarificationNeeded(questions=questions), cause, actor)
+
+
+async def ask_to_accept_cost(
+    uow: UnitOfWork,
+    policy: Policy,
+    request: Request,
+    quote: Quote,
+    cause: Envelope | None,
+    actor: Actor = SYSTEM,
+) -> None:
+    """Send the itemized estimate; work waits for the requester's acceptance."""
+    request.state = State.AWAITING_COST_ACCEPTANCE
+    await timers.cancel(uow, request.ref, clocks.COST_TIMERS)
+    rule = policy.clarification
+    now = uow.clock.now()
+    respond_by_at = clocks.business_days_from(policy, now, rule.abandon_after_business_days)
+    timers.schedule(
+        uow,
+        request,
+        "cost_reminder",
+        clocks.business_days_from(policy, now, rule.reminder_after_business_days),
+    )
+    timers.schedule(uow, request, "cost_abandon", respond_by_at)
+    request.cost_estimate = {
+        "lines": [line.model_dump(mode="json") for line in quote.lines],
+        "total": str(quote.total),
+        "waived": quote.waived_reasons,
+    }
+    respond_by = previous_business_day(policy.calendar, policy.calendar.local(respond_by_at).date())
+    record(
+        uow,
+        request,
+        CostEstimated(lines=quote.lines, total=quote.total, respond_by=respond_by),
+        cause,
+        actor,
+    )
 
 
 async def close(
@@ -148,6 +187,14 @@ class Review:
             )
         elif questions := clarification_questions(policy, event.missing_fields):
             await ask_for_clarification(uow, policy, request, questions, envelope)
+        elif (work := policy.triage_estimate(request.kind)) is not None:
+            quote = price(
+                policy.fees,
+                WorkEstimate(pages=work.pages, search_hours=work.search_hours),
+            )
+            request.triage = {**request.triage, "estimate_basis": work.model_dump(mode="json")}
+            if quote.chargeable:
+                await ask_to_accept_cost(uow, policy, request, quote, envelope)
         touch(uow, request)
 
     async def on_clarification_received(

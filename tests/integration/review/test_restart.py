@@ -1,6 +1,7 @@
 """kill -9 the review process while timers are due; after a restart every timer has fired
 exactly once: one Escalated event and one email each."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -66,7 +67,7 @@ async def test_killed_review_process_fires_every_due_timer_exactly_once_after_re
             )
         finally:
             review.send_signal(signal.SIGKILL)
-            review.wait(timeout=30)
+            await asyncio.to_thread(review.wait, 30)
         fired_before_kill = await count(
             resources, "SELECT count(*) FROM events WHERE type = 'Escalated'"
         )
@@ -82,7 +83,8 @@ async def test_killed_review_process_fires_every_due_timer_exactly_once_after_re
         finally:
             review.send_signal(signal.SIGTERM)
             try:
-                review.wait(timeout=30)
+                # waiting must not block this event loop: notify runs on it
+                await asyncio.to_thread(review.wait, 30)
             except subprocess.TimeoutExpired:
                 review.kill()
                 log = (tmp_path / "review.log").read_text()[-3000:]
