@@ -87,7 +87,9 @@ class Escalation:
 
     async def acknowledgment_overdue(self, uow: UnitOfWork, timer: Timer) -> None:
         request, policy = await self._load(uow, timer)
-        if request.state != State.FILED or request.ack_due_on is None:
+        # Staff decisions cancel this timer; a request waiting on the requester because of
+        # automatic triage (questions, an estimate) still needs a person to pick it up.
+        if request.state in DECIDED | {State.CLOSED} or request.ack_due_on is None:
             return
         await self._escalate(
             uow,
