@@ -40,6 +40,7 @@ BINDINGS: dict[str, tuple[str, ...]] = {
         "*.request.escalated",
         "*.request.deadline_extended",
         "*.request.closed",
+        "*.request.appealed",
         "*.request.reminder_due",
         "*.request.attachment_too_large",
         "*.apikey.*",

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from services.api.auth import staff_for_token
 from services.api.review_routes import review_router
+from services.intake.appeals import NoSuchRequest, NothingToAppeal, file_appeal
 from services.intake.web_form import (
     IdempotencyKeyReused,
     RateLimited,
@@ -41,6 +42,10 @@ class WebRequestIn(BaseModel):
     @classmethod
     def _email(cls, value: str) -> str:
         return _address(value.strip())
+
+
+class AppealIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
 
 
 class FiledOut(BaseModel):
@@ -228,6 +233,20 @@ def create_api(resources: Resources) -> FastAPI:
             "acknowledgment_due_on": row.ack_due_on,
             "response_due_on": row.response_due_on,
         }
+
+    @app.post("/v1/status/{token}/appeal", status_code=status.HTTP_202_ACCEPTED)
+    async def post_appeal(token: str, body: AppealIn) -> dict[str, Any]:
+        """The requester appeals a decision; a late appeal is recorded and answered as late."""
+        try:
+            async with resources.new_uow() as uow:
+                filed = await file_appeal(uow, token, body.text)
+        except NoSuchRequest as exc:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, "no request for this status link"
+            ) from exc
+        except NothingToAppeal as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+        return {"reference": filed.ref, "late": filed.late, "appeal_deadline": filed.deadline}
 
     @app.get("/v1/requests")
     async def list_requests(

@@ -16,6 +16,7 @@ from shared.events import (
     ApiKeyIssued,
     ApiKeyRevoked,
     ApiKeySuspended,
+    Appealed,
     AttachmentTooLarge,
     ClarificationNeeded,
     Closed,
@@ -254,6 +255,23 @@ def closed(s: Situation, event: Closed) -> list[Outgoing]:
     )
 
 
+def _appeal_subject(late: bool) -> str:
+    return (
+        "Late appeal filed (after the deadline)"
+        if late
+        else "Appeal filed: review the decision again"
+    )
+
+
+def appeal_received(s: Situation, event: Appealed) -> list[Outgoing]:
+    facts = {"late": event.late, "appeal": _appeal(s), "text": event.text}
+    staff = [s.policy.staff_address, s.request.assignee or ""]
+    return [
+        *_to_requester(s, "appeal_received", "Your appeal", **facts),
+        *_to_staff(s, "appeal_received_staff", staff, _appeal_subject(event.late), **facts),
+    ]
+
+
 def api_key_issued(s: Situation, event: ApiKeyIssued) -> list[Outgoing]:
     return _to_requester(
         s,
@@ -359,6 +377,7 @@ PLANS: dict[type[Event], Plan] = {
     Withheld: withheld,
     DeadlineExtended: deadline_extended,
     Closed: closed,
+    Appealed: appeal_received,
     ApiKeyIssued: api_key_issued,
     ApiKeySuspended: api_key_suspended,
     ApiKeyRevoked: api_key_revoked,
@@ -376,6 +395,8 @@ TEMPLATES = [
     "withheld",
     "deadline_extended",
     "closed",
+    "appeal_received",
+    "appeal_received_staff",
     "api_key_issued",
     "api_key_suspended",
     "api_key_revoked",

@@ -18,6 +18,7 @@ from shared.events import (
     ApiKeyIssued,
     ApiKeyRevoked,
     ApiKeySuspended,
+    Appealed,
     AttachmentTooLarge,
     ClarificationNeeded,
     Closed,
@@ -149,6 +150,8 @@ def sample_events(policy: Policy) -> list[tuple[Event, dict[str, Any]]]:
             {},
         ),
         (Closed(reason="withdrawn", note="Thank you."), {}),
+        (Appealed(text="I think the exemption does not apply.", late=False), {}),
+        (Appealed(text="Sorry this is late.", late=True), {}),
         (
             ApiKeyIssued(
                 key_id="0123456789abcdef",

@@ -9,7 +9,7 @@ from typing import Literal
 
 from services.review import clocks, timers
 from services.review.fees import Quote, WorkEstimate, price
-from services.review.lifecycle import RequesterStep, State, after_requester
+from services.review.lifecycle import DECIDED, RequesterStep, State, after_requester
 from services.review.screening import clarification_questions, sensitive_terms_in
 from shared.calendar import previous_business_day
 from shared.db.tables import Request
@@ -244,7 +244,10 @@ class Review:
         touch(uow, request)
 
     async def on_appealed(self, uow: UnitOfWork, envelope: Envelope, event: Appealed) -> None:
+        """A timely appeal reopens review; a late one is on the record and answered as late."""
         request, _ = await self._load(uow, envelope)
+        if event.late or State(request.state) not in DECIDED:
+            return
         request.state = after_requester(State(request.state), RequesterStep.APPEAL)
         touch(uow, request)
 

@@ -48,7 +48,8 @@ async def test_every_template_is_delivered_with_the_right_headers_and_both_parts
         "receipt", "clarification", "cost_estimate", "released", "partially_released",
         "withheld", "deadline_extended", "closed", "api_key_issued", "api_key_suspended",
         "api_key_revoked", "escalation", "reminder_requester", "reminder_staff",
-        "attachment_too_large", "attachment_too_large_staff",
+        "attachment_too_large", "attachment_too_large_staff", "appeal_received",
+        "appeal_received_staff",
     }  # fmt: skip
     expected_ids = set()
     for envelope in envelopes:

@@ -295,3 +295,38 @@ async def test_custom_extract_in_worcester_gets_an_itemized_estimate_at_filing(d
 
     plain = await desk.file(text_="Street tree inventory as CSV")
     assert await desk.events(plain, "CostEstimated") == []
+
+
+async def test_appeal_in_time_reopens_review_and_a_late_one_is_recorded_as_late(desk) -> None:  # type: ignore[no-untyped-def]
+    from shared.signing import status_token
+
+    early = await desk.file()
+    await desk.decide(
+        early, "legal", decision="withhold", exemption_code="26c", explanation="Medical."
+    )
+    answer = await desk.client.post(
+        f"/v1/status/{status_token('test-secret', early)}/appeal",
+        json={"text": "26(c) does not apply"},
+    )
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["late"] is False
+    await eventually(lambda: desk.row(early, "state = 'appealed'"), what="appealed")
+
+    late = await desk.file()
+    await desk.decide(
+        late, "legal", decision="withhold", exemption_code="26c", explanation="Medical."
+    )
+    desk.clock.advance(timedelta(days=91))  # Worcester's window is 90 calendar days
+    answer = await desk.client.post(
+        f"/v1/status/{status_token('test-secret', late)}/appeal", json={"text": "sorry, late"}
+    )
+    assert answer.json()["late"] is True
+    [appealed] = await desk.events(late, "Appealed")
+    assert appealed.data["late"] is True
+    assert (await desk.row(late)).state == "withheld"
+
+    undecided = await desk.file()
+    refused = await desk.client.post(
+        f"/v1/status/{status_token('test-secret', undecided)}/appeal", json={"text": "?"}
+    )
+    assert refused.status_code == 409

@@ -40,6 +40,7 @@ def test_each_template_renders_both_parts_with_the_reference_and_sender(
         "escalation",
         "reminder_staff",
         "attachment_too_large_staff",
+        "appeal_received_staff",
     ):
         assert context["staff_url"] in text and context["staff_url"] in html
     else:
