@@ -192,7 +192,14 @@ class Review:
                 policy.fees,
                 WorkEstimate(pages=work.pages, search_hours=work.search_hours),
             )
-            request.triage = {**request.triage, "estimate_basis": work.model_dump(mode="json")}
+            request.triage = {
+                **request.triage,
+                "estimate": {
+                    "basis": work.model_dump(mode="json"),
+                    "total": str(quote.total),
+                    "waived": quote.waived_reasons,
+                },
+            }
             if quote.chargeable:
                 await ask_to_accept_cost(uow, policy, request, quote, envelope)
         touch(uow, request)

@@ -281,22 +281,6 @@ async def _from_requester(desk, ref: str, event) -> None:  # type: ignore[no-unt
         await uow.commit()
 
 
-async def test_custom_extract_in_worcester_gets_an_itemized_estimate_at_filing(desk) -> None:  # type: ignore[no-untyped-def]
-    ref = await desk.file(kind="extract", text_="A custom extract of 311 calls joined to parcels")
-    [estimate] = await desk.events(ref, "CostEstimated")
-    # 4 hours of programming, the first 2 free, at $25/hour
-    assert estimate.data["total"] == "50.00"
-    [line] = estimate.data["lines"]
-    assert line["description"] == "staff time" and line["quantity"] == "2"
-    assert estimate.actor["kind"] == "system"
-    row = await desk.row(ref)
-    assert row.state == "awaiting_cost_acceptance"
-    assert row.triage["estimate_basis"]["search_hours"] == "4"
-
-    plain = await desk.file(text_="Street tree inventory as CSV")
-    assert await desk.events(plain, "CostEstimated") == []
-
-
 async def test_appeal_in_time_reopens_review_and_a_late_one_is_recorded_as_late(desk) -> None:  # type: ignore[no-untyped-def]
     from shared.signing import status_token
 
