@@ -1,7 +1,7 @@
 """`recordsdesk demo`: the whole pipeline on sample requests, printed as a table.
 
-Runs every service in this process against the configured broker and database, under its
-own NAMESPACE, with a throwaway SMTP server on loopback that keeps the receipts. The clock
+Runs every service in this process against the configured broker and database server, in
+its own NAMESPACE and its own throwaway database, with a throwaway SMTP server on loopback that keeps the receipts. The clock
 is fixed at Sunday 22 November 2026, 10:00 in Worcester, so the dates come out the same
 every time (Thanksgiving falls inside the response period).
 """
@@ -17,15 +17,21 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
+from services.api.auth import add_staff
 from services.intake.mail_drop import store
+from services.review.service import timer_firing
 from services.runner import attach
 from shared.clock import FixedClock
+from shared.db.admin import drop_database, ensure_database
+from shared.db.migrations import upgrade
 from shared.runtime import load_resources, open_database, serve
 from shared.settings import Settings
 from shared.topology import delete
 
 DEMO_NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+DEMO_ESCALATION_CHECK = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # Monday 00:00 in the towns
 
 
 def _mail(sender: str, to: str, subject: str, body: str, extra: str = "") -> bytes:
@@ -89,9 +95,18 @@ async def run_demo(settings: Settings) -> int:
     inbox = _Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=_free_port())
     smtp.start()
-    namespace = f"{settings.namespace}demo-{uuid.uuid4().hex[:6]}."
+    run_id = uuid.uuid4().hex[:6]
+    namespace = f"{settings.namespace}demo-{run_id}."
+    # its own database too, so earlier demos (or real data) never show up in the table
+    url = make_url(settings.database_url)
+    database_url = url.set(database=f"{url.database}_demo_{run_id}").render_as_string(
+        hide_password=False
+    )
+    await ensure_database(database_url)
+    await asyncio.to_thread(upgrade, database_url)
     settings = settings.model_copy(
         update={
+            "database_url": database_url,
             "namespace": namespace,
             "smtp_host": "127.0.0.1",
             "smtp_port": smtp.port,
@@ -117,6 +132,7 @@ async def run_demo(settings: Settings) -> int:
                 await delete(settings.amqp_url, resources.topology)
     finally:
         smtp.stop()
+        await drop_database(database_url)
 
 
 async def _drive(resources: Any, settings: Settings, inbox: _Inbox) -> int:
@@ -130,9 +146,58 @@ async def _drive(resources: Any, settings: Settings, inbox: _Inbox) -> int:
                     break
             await asyncio.sleep(0.1)
         posted = (await client.post("/v1/requests", json=SAMPLE_WEB)).json()
-    refs = await _wait_for_receipts(resources, mail_ids, posted["reference"])
+        refs = await _wait_for_receipts(resources, mail_ids, posted["reference"])
+        await _staff_and_timers(resources, client, refs, posted["reference"])
+    await _wait_until_mailed(resources)
     _print_report(await _rows(resources, refs), await _unfiled(resources, mail_ids), inbox)
     return 0
+
+
+async def _staff_and_timers(
+    resources: Any, client: httpx.AsyncClient, refs: list[str], web_ref: str
+) -> None:
+    """A clerk acknowledges Worcester's request, a reviewer releases the API access, and
+    the clock moves to Monday 30 November: Cary's unacknowledged mail request escalates
+    then, not on Thanksgiving or the day after (both North Carolina holidays)."""
+    async with resources.new_uow() as uow:
+        clerk = await add_staff(uow, f"clerk-{uuid.uuid4().hex[:6]}@demo.example", "clerk")
+        reviewer = await add_staff(uow, f"reviewer-{uuid.uuid4().hex[:6]}@demo.example", "reviewer")
+        await uow.commit()
+    worcester = next(r for r in refs if r.startswith("WOR-"))
+    await client.post(
+        f"/v1/requests/{worcester}/decisions",
+        json={"decision": "acknowledge", "note": "Checking with Parks."},
+        headers={"Authorization": f"Bearer {clerk}"},
+    )
+    await client.post(
+        f"/v1/requests/{web_ref}/decisions",
+        json={"decision": "release", "links": ["https://data.cary-nc.example/transit-stops"]},
+        headers={"Authorization": f"Bearer {reviewer}"},
+    )
+    resources.clock.set(DEMO_ESCALATION_CHECK)
+    await timer_firing(resources).fire_due()
+
+
+async def _wait_until_mailed(resources: Any) -> None:
+    """Until every event that calls for mail has its notifications recorded."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while loop.time() < deadline:
+        async with resources.new_uow() as uow:
+            waiting = (
+                await uow.session.execute(
+                    text(
+                        "SELECT count(*) FROM events e WHERE e.type = ANY(:types)"
+                        " AND NOT EXISTS (SELECT 1 FROM notifications n"
+                        "  WHERE n.about_event_id = e.event_id AND n.status = 'sent')"
+                    ),
+                    {"types": ["Released", "ApiKeyIssued", "Escalated"]},
+                )
+            ).scalar_one()
+        if waiting == 0:
+            return
+        await asyncio.sleep(0.2)
+    raise SystemExit("demo: timed out waiting for the mails")
 
 
 async def _wait_for_receipts(resources: Any, mail_ids: list[int | None], web_ref: str) -> list[str]:
@@ -217,6 +282,11 @@ def _print_report(rows: list[Any], unfiled: list[Any], inbox: _Inbox) -> None:
     print("\nMail that did not become a request:")
     for m in unfiled:
         print(f"  inbound mail #{m.id}: {m.status} — {m.outcome}")
-    print(f"\nReceipts delivered to the local SMTP server: {len(inbox.received)}")
+    print(
+        f"\nThen a clerk acknowledged the Worcester request, a reviewer released the API access,"
+        f"\nand the clock moved to {DEMO_ESCALATION_CHECK:%A %Y-%m-%d} (after Thanksgiving and"
+        f" the day after,\nboth holidays in Cary), when the unacknowledged Cary request escalated."
+    )
+    print(f"\nMail delivered to the local SMTP server: {len(inbox.received)}")
     for message in inbox.received:
         print(f"  To: {message['To']}\n      Subject: {message['Subject']}")
