@@ -104,11 +104,7 @@ class Escalation:
 
     async def response_overdue(self, uow: UnitOfWork, timer: Timer) -> None:
         request, policy = await self._load(uow, timer)
-        if (
-            request.state in DECIDED | {State.CLOSED}
-            or request.paused_since
-            or request.response_due_on is None
-        ):
+        if not _response_clock_running(request) or request.response_due_on is None:
             return
         await self._escalate(
             uow,
@@ -123,11 +119,7 @@ class Escalation:
 
     async def response_reminder(self, uow: UnitOfWork, timer: Timer) -> None:
         request, policy = await self._load(uow, timer)
-        if (
-            request.state in DECIDED | {State.CLOSED}
-            or request.paused_since
-            or request.response_due_on is None
-        ):
+        if not _response_clock_running(request) or request.response_due_on is None:
             return
         record(
             uow,
@@ -193,3 +185,8 @@ class Escalation:
     async def appeal_window_closed(self, uow: UnitOfWork, timer: Timer) -> None:
         """Nothing to send: the fired timer records that the window closed; an appeal after
         `requests.appeal_deadline` is answered as late."""
+
+
+def _response_clock_running(request: Request) -> bool:
+    """Undecided, open, and not paused waiting on the requester."""
+    return request.state not in DECIDED | {State.CLOSED} and request.paused_since is None
