@@ -46,7 +46,7 @@ class Resources:
 async def open_database(
     settings: Settings,
 ) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     try:
         yield engine, make_sessions(engine)
     finally:

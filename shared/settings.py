@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     prefetch: int = Field(default=16, ge=1, description="Unacked messages per consumer.")
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Connections per process (and as many again in overflow); handlers run "
+        "concurrently up to PREFETCH per queue, so keep it near PREFETCH.",
+    )
     max_delivery_attempts: int = Field(default=5, ge=1)
     retry_delay_ms: int = Field(
         default=2000, ge=10, description="Delay before a failed message is retried."
