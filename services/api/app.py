@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Res
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select as sa_select
 from sqlalchemy import text
 from sqlmodel import col, select
 
@@ -21,7 +22,7 @@ from services.intake.web_form import (
     body_fingerprint,
     submit_web_request,
 )
-from shared.db.tables import EventRecord, StaffMember
+from shared.db.tables import EventRecord, InboundMail, StaffMember
 from shared.db.tables import Request as RequestRow
 from shared.policy import _address
 from shared.request_store import find_request
@@ -297,6 +298,34 @@ def create_api(resources: Resources) -> FastAPI:
             },
             "timeline": [_event_out(e).model_dump() for e in timeline],
         }
+
+    @app.get("/v1/inbound-mail")
+    async def inbound_mail(
+        member: Staff,
+        status_: Annotated[str | None, Query(alias="status")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[dict[str, Any]]:
+        """Mail as it arrived and what became of it: quarantined and held messages wait here
+        for staff (`recordsdesk mail reprocess ID` runs one again)."""
+        columns = [
+            col(c)
+            for c in (
+                InboundMail.id,
+                InboundMail.received_at,
+                InboundMail.source,
+                InboundMail.envelope_recipient,
+                InboundMail.status,
+                InboundMail.outcome,
+                InboundMail.message_id,
+                InboundMail.request_ref,
+            )
+        ]
+        query = sa_select(*columns).order_by(col(InboundMail.id).desc()).limit(limit)
+        if status_:
+            query = query.where(col(InboundMail.status) == status_)
+        async with resources.new_uow() as uow:
+            rows = (await uow.session.execute(query)).all()
+        return [dict(row._mapping) for row in rows]
 
     @app.get("/v1/events", response_model=EventPage)
     async def events(

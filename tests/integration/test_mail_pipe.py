@@ -86,3 +86,28 @@ async def test_malformed_mail_is_stored_and_quarantined_not_rejected(settings, c
     assert row.status == "quarantined"
     assert "From" in row.outcome
     assert row.raw == b"this is not\x00 a mail \xff\xfe at all"
+
+
+async def test_staff_see_quarantined_mail_with_its_reason(settings, clean) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from services.api.app import create_api
+    from services.api.auth import add_staff
+
+    await pipe_mail(settings.database_url, b"no headers at all")
+    async with open_database(settings) as (engine, _):
+        resources = load_resources(settings, engine)
+        await MailRoom(resources.new_uow, resources.policies, settings.secret_key).drain()
+        async with resources.new_uow() as uow:
+            token = await add_staff(uow, "clerk@city.example", "clerk")
+            await uow.commit()
+        transport = httpx.ASGITransport(app=create_api(resources))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            answer = await client.get(
+                "/v1/inbound-mail",
+                params={"status": "quarantined"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+    assert answer.status_code == 200
+    [row] = answer.json()
+    assert row["status"] == "quarantined" and "From" in row["outcome"]
