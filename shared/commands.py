@@ -17,6 +17,8 @@ timers_app = typer.Typer(no_args_is_help=True, help="Deadline timers.")
 app.add_typer(staff_app, name="staff")
 app.add_typer(policy_app, name="policy")
 app.add_typer(timers_app, name="timers")
+dead_app = typer.Typer(no_args_is_help=True, help="Messages a service gave up on.")
+app.add_typer(dead_app, name="deadletters")
 
 SERVICES = ("intake", "review", "notify", "api")
 
@@ -247,3 +249,37 @@ def catalog_import(
         f"{report.jurisdiction}: imported {report.imported} dataset(s), replacing"
         f" {report.replaced}; {report.not_public} not public, {len(report.problems)} skipped"
     )
+
+
+@dead_app.command("list")
+def deadletters_list(
+    service: Annotated[str, typer.Argument(help="review or notify")],
+    limit: Annotated[int, typer.Option(help="how many to show")] = 20,
+) -> None:
+    """Show how many messages the service parked, and the first few (they stay parked)."""
+    from shared.dead_letters import peek
+    from shared.topology import Topology
+
+    settings = _settings()
+    total, parked = asyncio.run(
+        peek(settings.amqp_url, Topology.from_settings(settings), service, limit)
+    )
+    typer.echo(f"{total} message(s) parked for {service}")
+    for message in parked:
+        typer.echo(
+            f"  {message.message_id}  {message.type}  {message.routing_key}  {message.reason}"
+        )
+
+
+@dead_app.command("replay")
+def deadletters_replay(
+    service: Annotated[str, typer.Argument(help="review or notify")],
+    limit: Annotated[int | None, typer.Option(help="at most this many")] = None,
+) -> None:
+    """After fixing the cause: hand the parked messages to the service again."""
+    from shared.dead_letters import replay
+    from shared.topology import Topology
+
+    settings = _settings()
+    moved = asyncio.run(replay(settings.amqp_url, Topology.from_settings(settings), service, limit))
+    typer.echo(f"replayed {moved} message(s) to {service}")

@@ -298,3 +298,50 @@ def test_settings_are_isolated_per_run(settings: Settings) -> None:
     assert settings.namespace.startswith("test-")
     assert "recordsdesk_test_" in settings.database_url
     assert isinstance(make_broker(settings), RabbitBroker)
+
+
+async def test_parked_message_is_listed_and_replayed_to_its_service_once_fixed(
+    settings, clean
+) -> None:  # type: ignore[no-untyped-def]
+    from shared.dead_letters import peek, replay
+
+    topology = Topology.from_settings(settings)
+    broker = make_broker(settings)
+    broken = True
+    handled: list[str] = []
+
+    async def handler(envelope: Envelope) -> None:
+        if broken:
+            raise RuntimeError("a bug, fixed later")
+        handled.append(str(envelope.event_id))
+
+    subscribe(broker, topology, "review", handler, settings.max_delivery_attempts)
+    await broker.connect()
+    await declare(broker, topology)
+    await broker.start()
+    try:
+        envelope = _envelope()
+        await broker.publish(
+            envelope.to_bytes(),
+            exchange=topology.exchange,
+            routing_key=envelope.routing_key,
+            mandatory=True,
+            persist=True,
+            message_id=str(envelope.event_id),
+            message_type=envelope.type,
+        )
+        dead = topology.dead_queue_name("review")
+        await eventually(lambda: _depth_is(settings.amqp_url, dead, 1), what="the dead letter")
+        total, parked = await peek(settings.amqp_url, topology, "review")
+        assert total == 1
+        assert parked[0].message_id == str(envelope.event_id)
+        assert parked[0].type == "RequestFiled"
+        assert await queue_depth(settings.amqp_url, dead) == 1  # peeking leaves it parked
+
+        broken = False  # the fix is deployed
+        assert await replay(settings.amqp_url, topology, "review") == 1
+        await eventually(lambda: handled, what="the replayed message to be handled")
+        assert handled == [str(envelope.event_id)]
+        assert await queue_depth(settings.amqp_url, dead) == 0
+    finally:
+        await broker.stop()
