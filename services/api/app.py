@@ -5,7 +5,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select as sa_select
 from sqlalchemy import text
@@ -371,11 +377,51 @@ def create_api(resources: Resources) -> FastAPI:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return checks
 
+    backlog = Gauge(
+        "recordsdesk_backlog",
+        "Rows waiting, read from the database at scrape time (what an on-call person watches)",
+        ["what", "status"],
+        registry=registry,
+    )
+    open_requests = Gauge(
+        "recordsdesk_requests",
+        "Requests by jurisdiction and state",
+        ["jurisdiction", "state"],
+        registry=registry,
+    )
+
     @app.get("/metrics")
     async def metrics(request: Request) -> Response:
+        async with resources.new_uow() as uow:
+            rows = (await uow.session.execute(_BACKLOG, {"now": resources.clock.now()})).all()
+            states = (
+                await uow.session.execute(
+                    text("SELECT jurisdiction, state, count(*) AS n FROM requests GROUP BY 1, 2")
+                )
+            ).all()
+        backlog.clear()
+        for row in rows:
+            backlog.labels(row.what, row.status).set(row.n)
+        open_requests.clear()
+        for row in states:
+            open_requests.labels(row.jurisdiction, row.state).set(row.n)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+_BACKLOG = text(
+    """
+    SELECT 'outbox' AS what, 'unpublished' AS status, count(*) AS n FROM outbox
+        WHERE published_at IS NULL
+    UNION ALL SELECT 'inbound_mail', status, count(*) FROM inbound_mail
+        WHERE status IN ('pending', 'quarantined', 'held') GROUP BY status
+    UNION ALL SELECT 'timers', 'overdue', count(*) FROM timers
+        WHERE status = 'pending' AND due_at <= :now
+    UNION ALL SELECT 'notifications', status, count(*) FROM notifications
+        WHERE status NOT IN ('sent') GROUP BY status
+    """
+)
 
 
 def _explain(derivation: dict[str, Any]) -> str:

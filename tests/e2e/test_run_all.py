@@ -156,6 +156,9 @@ async def test_mail_and_web_requests_get_receipts_and_appear_in_the_event_log(ap
                 "DeadlinesSet",
                 "NotificationSent",
             ]
+        metrics = (await client.get("/metrics")).text
+        assert 'recordsdesk_requests{jurisdiction="cary-nc",state="filed"} 1.0' in metrics
+        assert 'recordsdesk_backlog{status="unpublished",what="outbox"} 0.0' in metrics
         detail = (await client.get("/v1/requests/WOR-2026-000001", headers=auth)).json()
         assert "Thanksgiving" in detail["deadlines"]["response"]["explained"]
         assert detail["response_due_on"] == "2026-12-08"
