@@ -9,7 +9,8 @@ import sys
 
 def main() -> None:
     argv = sys.argv[1:]
-    if argv[:1] == ["mail"] and (len(argv) == 1 or argv[1].startswith("-")):
+    piping = argv[:1] == ["mail"] and (len(argv) == 1 or argv[1].startswith("-"))
+    if piping and not {"-h", "--help"} & set(argv):  # help lists `mail reprocess` too
         from services.intake.mail_drop import main as mail_main
 
         sys.exit(mail_main(argv[1:]))
