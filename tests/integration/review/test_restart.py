@@ -141,3 +141,34 @@ async def _file(resources, received_at) -> str:  # type: ignore[no-untyped-def]
         )
         await uow.commit()
     return filed.ref
+
+
+async def test_two_review_processes_fire_each_due_timer_exactly_once(
+    settings, clean, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.review.conftest import Desk
+
+    async with running(settings, [], SystemClock()) as resources:
+        desk = Desk(resources, SystemClock(), None, {})  # type: ignore[arg-type]
+        long_ago = SystemClock().now() - timedelta(days=30)
+        refs = [await _file(resources, long_ago) for _ in range(REQUESTS)]
+        reviews = [start_review(settings, tmp_path / f"review-{n}.log") for n in range(2)]
+        try:
+            await eventually(
+                lambda: _all_escalated(resources, refs),
+                timeout=90,
+                interval=0.2,
+                what="every request escalated by one of the two review processes",
+            )
+        finally:
+            for review in reviews:
+                review.send_signal(signal.SIGTERM)
+            for review in reviews:
+                await asyncio.to_thread(review.wait, 30)
+        for ref in refs:
+            for clock in ("acknowledgment", "response"):
+                fired = [e for e in await desk.events(ref, "Escalated") if e.data["clock"] == clock]
+                assert len(fired) <= 1, (ref, clock, fired)
+            assert any(
+                e.data["clock"] == "acknowledgment" for e in await desk.events(ref, "Escalated")
+            )
