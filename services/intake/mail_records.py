@@ -41,7 +41,7 @@ _REQUESTER_MESSAGE_IDS = text(
 _REQUESTER = text("SELECT requester_email FROM requests WHERE ref = :ref")
 _THREAD = text(
     """
-    SELECT ref, jurisdiction, state, requester_email, closed_at FROM requests
+    SELECT ref, jurisdiction, state, requester_email, closed_at, appeal_deadline FROM requests
     WHERE ref = :ref FOR UPDATE
     """
 )
@@ -132,6 +132,7 @@ class MailRecords:
             requester_email=row.requester_email,
             closed_at=row.closed_at,
             question_open=last is None or last in _QUESTIONS,
+            appeal_deadline=row.appeal_deadline,
         )
         return thread, str(row.jurisdiction)
 

@@ -34,6 +34,7 @@ from services.intake.mail_records import MailRecords
 from services.intake.parsing import ParsedMail, UnparseableMail, parse_mail
 from shared.events import (
     Actor,
+    Appealed,
     AttachmentTooLarge,
     ClarificationReceived,
     CostAccepted,
@@ -298,6 +299,8 @@ class MailRoom:
                 event = CostAccepted(text=said)
             case "cost_declined":
                 event = CostDeclined(text=said)
+            case "appeal":
+                event = Appealed(text=said, late=decision.late)
             case _:
                 note = decision.note
                 if mail.attachments:

@@ -8,14 +8,16 @@ the old one; a later reply joins the timeline for staff to judge.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
+from services.intake.mail_checks.appeal_intent import asks_to_appeal
 from services.intake.mail_checks.cost_answer import classify_cost_answer
 
 FollowUpKind = Literal[
-    "clarification", "cost_accepted", "cost_declined", "reply", "new_linked_request"
+    "clarification", "cost_accepted", "cost_declined", "appeal", "reply", "new_linked_request"
 ]
+DECIDED = ("released", "partially_released", "withheld")
 
 
 @dataclass(frozen=True)
@@ -25,12 +27,14 @@ class ThreadState:
     requester_email: str
     closed_at: datetime | None
     question_open: bool  # the latest clarification / estimate has no answer yet
+    appeal_deadline: date | None = None
 
 
 @dataclass(frozen=True)
 class FollowUp:
     kind: FollowUpKind
     note: str
+    late: bool = False  # an appeal after the policy's window
 
 
 def follow_up_for(
@@ -56,4 +60,9 @@ def follow_up_for(
         if answer == "decline":
             return FollowUp("cost_declined", "declines the cost estimate")
         return FollowUp("reply", "answer to the cost estimate is unclear: staff to confirm")
+    if thread.state in DECIDED and asks_to_appeal(text):
+        deadline = thread.appeal_deadline
+        if deadline is not None and now.date() > deadline:
+            return FollowUp("appeal", f"appeals after the deadline of {deadline}", late=True)
+        return FollowUp("appeal", "appeals the decision")
     return FollowUp("reply", "")

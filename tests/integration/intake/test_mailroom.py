@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as text_
 
 from services.intake.mail_checks import automatic_mail
 from tests.conftest import FIXTURES
@@ -295,3 +296,31 @@ async def test_a_bounce_is_never_answered_and_marks_only_the_failed_address(
     statuses = await desk.fetch("SELECT address, undeliverable FROM address_status")
     assert [(r.address, r.undeliverable) for r in statuses] == [("dave@gone.example", True)]
     assert await desk.new_events() == []
+
+
+async def test_requester_who_replies_i_appeal_to_a_withholding_files_an_appeal(
+    desk: MailDesk,
+) -> None:
+    from datetime import date
+
+    from tests.integration.intake.world import M1
+
+    async with desk.new_uow() as uow:
+        await uow.session.execute(
+            text_("UPDATE requests SET state = 'withheld', appeal_deadline = :d WHERE ref = :r"),
+            {"d": date(2027, 2, 21), "r": "WOR-2026-000001"},
+        )
+        await uow.commit()
+    reply = (
+        f"From: Ann Lee <ann@example.org>\nTo: records@worcester-ma.example\n"
+        f"Subject: Re: [WOR-2026-000001] Decision on your request\nMessage-ID: <ann-appeal@example.org>\n"
+        f"In-Reply-To: {M1}\nReferences: {M1}\n\nI appeal this decision: the files are not medical.\n"
+    ).encode()
+    mail_id = await desk.deliver(reply)
+    await desk.mailroom().drain()
+
+    [appealed] = [e for e in await desk.new_events() if e.type == "Appealed"]
+    assert appealed.request_ref == "WOR-2026-000001"
+    assert appealed.data["late"] is False
+    assert "not medical" in appealed.data["text"]
+    assert (await desk.inbound(mail_id)).status == "processed"
