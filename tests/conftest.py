@@ -4,7 +4,7 @@ import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -79,16 +79,23 @@ class SmtpSink:
         return "250 OK"
 
 
+@contextmanager
+def serving_smtp(handler: SmtpSink) -> Iterator[int]:
+    """A real aiosmtpd server on a free loopback port, for the duration of the block."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def smtp_sink() -> Iterator[tuple[SmtpSink, int]]:
     sink = SmtpSink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving_smtp(sink) as port:
         yield sink, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

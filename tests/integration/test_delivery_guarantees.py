@@ -160,19 +160,9 @@ async def test_failing_handler_parks_message_in_dead_letter_queue_after_bounded_
         raise RuntimeError("the handler is broken")
 
     inbox = subscribe(broker, topology, "review", always_fails, settings.max_delivery_attempts)
-    await broker.connect()
-    await declare(broker, topology)
-    await broker.start()
+    await _start(broker, topology)
     try:
-        envelope = _envelope()
-        await broker.publish(
-            envelope.to_bytes(),
-            exchange=topology.exchange,
-            routing_key=envelope.routing_key,
-            mandatory=True,
-            persist=True,
-            message_id=str(envelope.event_id),
-        )
+        await _publish(broker, topology, _envelope())
         dead = topology.dead_queue_name("review")
         await eventually(lambda: _depth_is(settings.amqp_url, dead, 1), what="the dead letter")
     finally:
@@ -183,6 +173,25 @@ async def test_failing_handler_parks_message_in_dead_letter_queue_after_bounded_
     assert inbox.outcomes == {"retried": settings.max_delivery_attempts - 1, "parked": 1}
     assert await queue_depth(settings.amqp_url, topology.queue_name("review")) == 0
     assert await queue_depth(settings.amqp_url, topology.retry_queue_name("review")) == 0
+
+
+async def _start(broker: RabbitBroker, topology: Topology) -> None:
+    await broker.connect()
+    await declare(broker, topology)
+    await broker.start()
+
+
+async def _publish(broker: RabbitBroker, topology: Topology, envelope: Envelope) -> None:
+    """What the outbox relay does for one event."""
+    await broker.publish(
+        envelope.to_bytes(),
+        exchange=topology.exchange,
+        routing_key=envelope.routing_key,
+        mandatory=True,
+        persist=True,
+        message_id=str(envelope.event_id),
+        message_type=envelope.type,
+    )
 
 
 def _envelope(routing_jurisdiction: str = "worcester-ma") -> Envelope:
@@ -316,20 +325,10 @@ async def test_parked_message_is_listed_and_replayed_to_its_service_once_fixed(
         handled.append(str(envelope.event_id))
 
     subscribe(broker, topology, "review", handler, settings.max_delivery_attempts)
-    await broker.connect()
-    await declare(broker, topology)
-    await broker.start()
+    await _start(broker, topology)
     try:
         envelope = _envelope()
-        await broker.publish(
-            envelope.to_bytes(),
-            exchange=topology.exchange,
-            routing_key=envelope.routing_key,
-            mandatory=True,
-            persist=True,
-            message_id=str(envelope.event_id),
-            message_type=envelope.type,
-        )
+        await _publish(broker, topology, envelope)
         dead = topology.dead_queue_name("review")
         await eventually(lambda: _depth_is(settings.amqp_url, dead, 1), what="the dead letter")
         total, parked = await peek(settings.amqp_url, topology, "review")

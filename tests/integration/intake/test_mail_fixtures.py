@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tests.conftest import FIXTURES
-from tests.integration.intake.world import MailDesk, policies_with_small_attachment_limit
+from tests.integration.intake.world import MailDesk, open_mail_desk
 
 pytestmark = pytest.mark.integration
 
@@ -20,12 +20,8 @@ CASES: dict[str, dict[str, Any]] = yaml.safe_load((MAIL / "cases.yaml").read_tex
 async def desk(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[MailDesk]:
-    policy_dir = policies_with_small_attachment_limit(tmp_path_factory.mktemp("policies"))
-    desk = MailDesk(database_url, policy_dir)
-    try:
+    async with open_mail_desk(database_url, tmp_path_factory.mktemp("policies")) as desk:
         yield desk
-    finally:
-        await desk.close()
 
 
 def _event_text(event: Any) -> str:

@@ -16,6 +16,7 @@ from tests.conftest import FIXTURES
 from tests.integration.intake.world import (
     TEST_SECRET,
     MailDesk,
+    open_mail_desk,
     policies_with_small_attachment_limit,
 )
 
@@ -29,12 +30,8 @@ RECORDSDESK = Path(sys.executable).with_name("recordsdesk")
 async def world(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[MailDesk]:
-    policy_dir = policies_with_small_attachment_limit(tmp_path_factory.mktemp("policies"))
-    desk = MailDesk(database_url, policy_dir)
-    try:
+    async with open_mail_desk(database_url, tmp_path_factory.mktemp("policies")) as desk:
         yield desk
-    finally:
-        await desk.close()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ CARY-2026-000001 carol@example.org filed, receipt MC
 The next new requests are WOR-2026-000007 and CARY-2026-000002.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -213,3 +215,13 @@ class MailDesk:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def open_mail_desk(database_url: str, tmp_dir: Path) -> AsyncIterator[MailDesk]:
+    """A MailDesk whose policies have a small attachment limit, closed afterwards."""
+    desk = MailDesk(database_url, policies_with_small_attachment_limit(tmp_dir))
+    try:
+        yield desk
+    finally:
+        await desk.close()

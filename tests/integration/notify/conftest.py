@@ -8,7 +8,6 @@ from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from services.notify.delivery import DeliveryRules, Notifier
@@ -21,7 +20,7 @@ from shared.runtime import open_database
 from shared.settings import Settings
 from shared.signing import status_token, token_hash
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import SmtpSink, free_port
+from tests.conftest import SmtpSink, serving_smtp
 
 START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 FAST_RETRY = RetryPolicy(attempts=3, initial_seconds=0.01, max_seconds=0.05)
@@ -45,13 +44,8 @@ class RecordingSink(SmtpSink):
 @pytest.fixture
 def sink() -> Iterator[tuple[RecordingSink, int]]:
     recorder = RecordingSink()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving_smtp(recorder) as port:
         yield recorder, port
-    finally:
-        controller.stop()
 
 
 @dataclass
